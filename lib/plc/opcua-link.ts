@@ -1,0 +1,414 @@
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  AttributeIds,
+  DataType,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  ServerState,
+  UserTokenType,
+  Variant,
+  resolveNodeId,
+  type ClientSession,
+  type NodeId,
+  type StatusCode,
+  type UserIdentityInfo,
+  type WriteValueOptions,
+} from 'node-opcua';
+import { InspectionError, errorMessage } from '../util/errors';
+import { checkTagValue, isTagType, type LinkState, type PlcLink, type TagWrite } from './types';
+
+/**
+ * PlcLink over OPC UA (node-opcua client).
+ *
+ * node-opcua can reconnect by itself, but its first connect() then waits for the server forever
+ * and its state is hard to observe. This link keeps node-opcua's own retries off (maxRetry 0) and
+ * runs one loop of its own instead: one client and one session per connection; when the
+ * connection is lost, both are thrown away and a fresh pair is made after a backoff. A small read
+ * every `keepaliveMs` notices a PLC that stops answering without closing the socket.
+ */
+
+export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
+
+export interface OpcUaLinkOptions {
+  /** opc.tcp://host:port[/path] */
+  endpointUrl: string;
+  securityMode?: SecurityModeName;
+  /** A SecurityPolicy name such as 'Basic256Sha256'; default None, or Basic256Sha256 when signing. */
+  securityPolicy?: string;
+  username?: string;
+  password?: string;
+  /** How long the keepalive read may take before the PLC counts as gone (default 1000 ms). */
+  requestTimeoutMs?: number;
+  /** Interval of the keepalive read (default 500 ms): with the default timeout, a silent PLC is
+   * noticed within 1.5 s. */
+  keepaliveMs?: number;
+  /** Bound on one connection attempt: TCP, secure channel and session (default 3000 ms). */
+  connectTimeoutMs?: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+  /** Where the client certificate is kept (default: the user's config folder). */
+  pkiFolder?: string;
+  /** Trust a server certificate seen for the first time (commissioning only; default false). */
+  trustUnknownServerCertificate?: boolean;
+  applicationName?: string;
+}
+
+/** One client with its session: created together, thrown away together. */
+interface Connection {
+  client: OPCUAClient;
+  session?: ClientSession;
+  keepalive?: NodeJS.Timeout;
+  probing: boolean;
+  /** Set once the connection is being torn down; the attempt that made it then stops. */
+  dead: boolean;
+  teardown?: Promise<void>;
+}
+
+const CLOSE_BUDGET_MS = 2800;
+const TEARDOWN_STEP_MS = 1000;
+
+class DeadlineError extends Error {}
+
+export function defaultClientPkiFolder(): string {
+  const config = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return path.join(config, 'node-red-contrib-bottle-inspection', 'opcua-client-pki');
+}
+
+export class OpcUaLink extends EventEmitter implements PlcLink {
+  readonly #opts: ResolvedOptions;
+  #state: LinkState = 'disconnected';
+  #started = false;
+  #conn: Connection | undefined;
+  #attempt: Promise<void> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #delayMs: number;
+  readonly #teardowns = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: OpcUaLinkOptions) {
+    super();
+    this.#opts = resolveOptions(options);
+    this.#delayMs = this.#opts.reconnect.initialDelayMs;
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  get endpointUrl(): string {
+    return this.#opts.endpointUrl;
+  }
+
+  connect(): void {
+    if (this.#state === 'closed') throw new InspectionError('CLOSED', 'this PLC link has been closed; create a new one');
+    if (this.#started) return;
+    this.#started = true;
+    this.#setState('connecting');
+    this.#startAttempt();
+  }
+
+  async write(writes: TagWrite[], timeoutMs: number): Promise<void> {
+    if (!Array.isArray(writes) || writes.length === 0) {
+      throw new InspectionError('INVALID_INPUT', 'write needs at least one tag');
+    }
+    const nodesToWrite = writes.map(toWriteValue);
+    const session = this.#sessionFor(timeoutMs);
+    let results: StatusCode[];
+    try {
+      results = await withDeadline(session.write(nodesToWrite), timeoutMs);
+    } catch (err) {
+      throw this.#requestError(err, `write of ${writes.map((w) => w.tag).join(', ')}`, timeoutMs);
+    }
+    const refused = results
+      .map((status, i) => (status.isGood() ? undefined : `${writes[i]?.tag} (${describeStatus(status)})`))
+      .filter((s): s is string => s !== undefined);
+    if (refused.length > 0) {
+      throw new InspectionError('PLC_WRITE_FAILED', `the PLC refused the write of ${refused.join(', ')}`);
+    }
+  }
+
+  async read(tag: string, timeoutMs: number): Promise<number | boolean> {
+    const nodeId = parseTag(tag);
+    const session = this.#sessionFor(timeoutMs);
+    let dataValue;
+    try {
+      dataValue = await withDeadline(session.read({ nodeId, attributeId: AttributeIds.Value }), timeoutMs);
+    } catch (err) {
+      throw this.#requestError(err, `read of ${tag}`, timeoutMs);
+    }
+    // There is no separate read-failure code: a read is how a write gets confirmed.
+    if (!dataValue.statusCode.isGood()) {
+      throw new InspectionError('PLC_WRITE_FAILED', `the PLC refused the read of ${tag} (${describeStatus(dataValue.statusCode)})`);
+    }
+    const value: unknown = dataValue.value.value;
+    if (typeof value !== 'number' && typeof value !== 'boolean') {
+      const type = DataType[dataValue.value.dataType] ?? 'unknown';
+      throw new InspectionError('INVALID_INPUT', `tag ${tag} holds a ${type}, not a Boolean or number this link can read`);
+    }
+    return value;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#setState('closed');
+    if (conn) this.#teardown(conn);
+    // Wait for an attempt in flight (it cleans up after itself) and every teardown, within bounds.
+    const pending = [this.#attempt, ...this.#teardowns].filter((p): p is Promise<void> => p !== undefined);
+    await withDeadline(Promise.allSettled(pending), CLOSE_BUDGET_MS).catch(() => undefined);
+  }
+
+  #setState(state: LinkState, detail?: string): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.emit('state', state, detail);
+  }
+
+  /** The live session, or the reason a request cannot be sent now. */
+  #sessionFor(timeoutMs: number): ClientSession {
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+      throw new InspectionError('INVALID_INPUT', `timeout must be a number of ms, got ${String(timeoutMs)}`);
+    }
+    if (timeoutMs <= 0) throw new InspectionError('DEADLINE_PASSED', `no time left to reach the PLC (${timeoutMs} ms)`);
+    const session = this.#state === 'connected' ? this.#conn?.session : undefined;
+    if (!session) {
+      throw new InspectionError('PLC_UNREACHABLE', `the PLC at ${this.#opts.endpointUrl} is not connected (${this.#state})`);
+    }
+    return session;
+  }
+
+  #requestError(err: unknown, what: string, timeoutMs: number): InspectionError {
+    if (err instanceof DeadlineError) {
+      return new InspectionError('DEADLINE_PASSED', `${what}: no answer from the PLC within ${timeoutMs} ms`);
+    }
+    return new InspectionError('PLC_UNREACHABLE', `${what}: ${errorMessage(err)}`, { cause: err });
+  }
+
+  #startAttempt(): void {
+    this.#retryTimer = undefined;
+    const attempt = this.#connectOnce().finally(() => {
+      if (this.#attempt === attempt) this.#attempt = undefined;
+    });
+    this.#attempt = attempt;
+  }
+
+  async #connectOnce(): Promise<void> {
+    const o = this.#opts;
+    const conn: Connection = { client: this.#makeClient(), probing: false, dead: false };
+    this.#conn = conn;
+    try {
+      await withDeadline(conn.client.connect(o.endpointUrl), o.connectTimeoutMs);
+      if (conn.dead) return;
+      const session = await withDeadline(conn.client.createSession(this.#identity()), o.connectTimeoutMs);
+      conn.session = session;
+      if (conn.dead) {
+        // close() came while the session was being made: the teardown may have missed it.
+        await withDeadline(session.close(), TEARDOWN_STEP_MS).catch(() => undefined);
+        return;
+      }
+    } catch (err) {
+      if (conn.dead) return;
+      this.#lost(conn, `cannot connect to ${o.endpointUrl}: ${firstLine(err)}`);
+      return;
+    }
+    conn.client.on('connection_lost', () => this.#lost(conn, 'connection to the PLC lost'));
+    conn.client.on('close', () => this.#lost(conn, 'connection to the PLC closed'));
+    conn.session.on('session_closed', () => this.#lost(conn, 'the PLC closed the session'));
+    conn.keepalive = setInterval(() => this.#probe(conn), o.keepaliveMs);
+    this.#delayMs = o.reconnect.initialDelayMs;
+    this.#setState('connected');
+  }
+
+  #makeClient(): OPCUAClient {
+    const o = this.#opts;
+    const clientCertificateManager = new OPCUACertificateManager({
+      rootFolder: o.pkiFolder,
+      automaticallyAcceptUnknownCertificate: o.trustUnknownServerCertificate,
+      // watchers would keep handles open; the folder is read again on every connection anyway
+      disableFileWatchers: true,
+    });
+    return OPCUAClient.create({
+      applicationName: o.applicationName,
+      clientCertificateManager,
+      endpointMustExist: false,
+      securityMode: MessageSecurityMode[o.securityMode],
+      securityPolicy: SecurityPolicy[o.securityPolicy as keyof typeof SecurityPolicy],
+      // No retries inside node-opcua: a failed attempt comes back at once and this link decides.
+      connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
+      keepSessionAlive: false,
+      defaultTransactionTimeout: o.connectTimeoutMs,
+      // A session abandoned when a PLC vanished silently expires on the PLC after this long.
+      requestedSessionTimeout: Math.max(10_000, 20 * o.keepaliveMs),
+    });
+  }
+
+  #identity(): UserIdentityInfo {
+    const { username, password } = this.#opts;
+    if (username === undefined) return { type: UserTokenType.Anonymous };
+    return { type: UserTokenType.UserName, userName: username, password: password ?? '' };
+  }
+
+  /** Reads the server state: a PLC that does not answer in time, or is not running, is gone. */
+  #probe(conn: Connection): void {
+    const session = conn.session;
+    if (conn.probing || conn.dead || !session) return;
+    conn.probing = true;
+    const read = session.read({ nodeId: 'ns=0;i=2259', attributeId: AttributeIds.Value });
+    withDeadline(read, this.#opts.requestTimeoutMs)
+      .then((dv) => {
+        if (!dv.statusCode.isGood() || dv.value.value !== ServerState.Running) {
+          const state = ServerState[dv.value.value as number] ?? describeStatus(dv.statusCode);
+          this.#lost(conn, `the PLC is not running (${state})`);
+        }
+      })
+      .catch((err: unknown) => {
+        const why = err instanceof DeadlineError ? `no answer within ${this.#opts.requestTimeoutMs} ms` : firstLine(err);
+        this.#lost(conn, `the PLC stopped answering: ${why}`);
+      })
+      .finally(() => {
+        conn.probing = false;
+      });
+  }
+
+  /** The connection is unusable: throw it away, report once, try again after the backoff. */
+  #lost(conn: Connection, detail: string): void {
+    if (this.#conn !== conn || this.#state === 'closed') return;
+    this.#conn = undefined;
+    this.#teardown(conn);
+    this.#setState('disconnected', detail);
+    const delay = this.#delayMs;
+    this.#delayMs = Math.min(this.#delayMs * 2, this.#opts.reconnect.maxDelayMs);
+    this.#retryTimer = setTimeout(() => this.#startAttempt(), delay);
+  }
+
+  /** Closes session and client, each step bounded so a frozen PLC cannot hold us up. */
+  #teardown(conn: Connection): void {
+    if (conn.teardown) return;
+    conn.dead = true;
+    clearInterval(conn.keepalive);
+    const done = (async () => {
+      if (conn.session) await withDeadline(conn.session.close(), TEARDOWN_STEP_MS).catch(() => undefined);
+      await withDeadline(conn.client.disconnect(), TEARDOWN_STEP_MS).catch(() => undefined);
+    })();
+    conn.teardown = done;
+    this.#teardowns.add(done);
+    void done.finally(() => this.#teardowns.delete(done));
+  }
+}
+
+function toWriteValue(w: TagWrite): WriteValueOptions {
+  if (typeof w !== 'object' || w === null) throw new InspectionError('INVALID_INPUT', 'a tag write must be an object');
+  const nodeId = parseTag(w.tag);
+  if (!isTagType(w.type)) {
+    throw new InspectionError('INVALID_INPUT', `tag ${w.tag}: unknown type ${String(w.type)}`);
+  }
+  const problem = checkTagValue(w.type, w.value);
+  if (problem) throw new InspectionError('INVALID_INPUT', `tag ${w.tag}: ${problem}`);
+  return {
+    nodeId,
+    attributeId: AttributeIds.Value,
+    value: { value: new Variant({ dataType: DataType[w.type], value: w.value }) },
+  };
+}
+
+function parseTag(tag: unknown): NodeId {
+  if (typeof tag !== 'string' || tag.trim() === '') {
+    throw new InspectionError('INVALID_INPUT', `a tag must be a NodeId string such as ns=1;s=Inspector.BottleId, got ${String(tag)}`);
+  }
+  try {
+    return resolveNodeId(tag);
+  } catch (err) {
+    throw new InspectionError('INVALID_INPUT', `tag "${tag}" is not a valid NodeId: ${errorMessage(err)}`);
+  }
+}
+
+function describeStatus(status: StatusCode): string {
+  return `${status.name} 0x${status.value.toString(16).padStart(8, '0')}`;
+}
+
+function firstLine(err: unknown): string {
+  return errorMessage(err).split('\n')[0] ?? '';
+}
+
+/** Resolves or rejects like `promise`, or rejects with DeadlineError after `ms`; leaves no timer. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  // A late rejection after the deadline must not become an unhandled rejection.
+  promise.catch(() => undefined);
+  if (ms === Infinity) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+type ResolvedOptions = ReturnType<typeof resolveOptions>;
+
+/** Checks every option, naming the first wrong field, and fills in the defaults. */
+function resolveOptions(o: OpcUaLinkOptions) {
+  const bad = (field: string, why: string): never => {
+    throw new InspectionError('INVALID_CONFIG', `OPC UA link: ${field} ${why}`);
+  };
+  if (typeof o !== 'object' || o === null) bad('options', 'must be an object');
+  const url = typeof o.endpointUrl === 'string' ? o.endpointUrl.trim() : '';
+  const m = /^opc\.tcp:\/\/([^\s/:[\]]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})(\/\S*)?$/.exec(url);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    bad('endpointUrl', `must look like opc.tcp://host:port, got ${JSON.stringify(o.endpointUrl)}`);
+  }
+  const securityMode = o.securityMode ?? 'None';
+  if (!['None', 'Sign', 'SignAndEncrypt'].includes(securityMode)) {
+    bad('securityMode', `must be None, Sign or SignAndEncrypt, got ${String(o.securityMode)}`);
+  }
+  const securityPolicy = o.securityPolicy ?? (securityMode === 'None' ? 'None' : 'Basic256Sha256');
+  const known = Object.keys(SecurityPolicy).filter((k) => k !== 'Invalid' && !k.startsWith('PubSub'));
+  if (!known.includes(securityPolicy)) bad('securityPolicy', `must be one of ${known.join(', ')}, got ${securityPolicy}`);
+  if ((securityMode === 'None') !== (securityPolicy === 'None')) {
+    bad('securityPolicy', `${securityPolicy} does not go with securityMode ${securityMode}`);
+  }
+  if (o.username !== undefined && (typeof o.username !== 'string' || o.username === '')) {
+    bad('username', 'must be a non-empty string when given');
+  }
+  if (o.password !== undefined && typeof o.password !== 'string') bad('password', 'must be a string');
+  if (o.password !== undefined && o.username === undefined) bad('username', 'is needed when a password is given');
+  const ms = (field: string, value: unknown, fallback: number, min: number): number => {
+    const v = value ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) bad(field, `must be a number of ms ≥ ${min}, got ${String(value)}`);
+    return v as number;
+  };
+  if (typeof o.reconnect !== 'object' || o.reconnect === null) bad('reconnect', 'must be { initialDelayMs, maxDelayMs }');
+  const initialDelayMs = ms('reconnect.initialDelayMs', o.reconnect.initialDelayMs, NaN, 10);
+  const maxDelayMs = ms('reconnect.maxDelayMs', o.reconnect.maxDelayMs, NaN, initialDelayMs);
+  return {
+    endpointUrl: url,
+    securityMode: securityMode as SecurityModeName,
+    securityPolicy,
+    username: o.username,
+    password: o.password,
+    requestTimeoutMs: ms('requestTimeoutMs', o.requestTimeoutMs, 1000, 50),
+    keepaliveMs: ms('keepaliveMs', o.keepaliveMs, 500, 50),
+    connectTimeoutMs: ms('connectTimeoutMs', o.connectTimeoutMs, 3000, 100),
+    reconnect: { initialDelayMs, maxDelayMs },
+    pkiFolder: o.pkiFolder ?? defaultClientPkiFolder(),
+    trustUnknownServerCertificate: o.trustUnknownServerCertificate ?? false,
+    applicationName: o.applicationName ?? 'node-red-contrib-bottle-inspection',
+  };
+}

@@ -1,0 +1,108 @@
+import { isFrameRef } from '../../lib/frames/frame-ref';
+import { DEFAULT_INSPECT_PARAMS, inspectFrame, validateInspectParams, type InspectParams } from '../../lib/inspection/inspect-frame';
+import { teachFromFolder, type TaughtReference } from '../../lib/inspection/reference';
+import type { InspectionResult } from '../../lib/inspection/types';
+import { errorCode, errorMessage } from '../../lib/util/errors';
+import { findLine, num, resolveFolder, str } from '../shared/config';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
+import { StatusView, ThrottledStatus } from '../shared/status';
+
+/**
+ * Inspects each frame it is given against a reference taught from good bottles, on the line's
+ * native inspection threads, and sends the result as `msg.inspection`. The frame stays in the pool;
+ * only its reference passes through.
+ */
+export = function register(RED: NodeAPI): void {
+  function InspectNode(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const view = new StatusView(this);
+    const status = new ThrottledStatus(view);
+    const found = findLine(RED, def.line);
+    if ('problem' in found) {
+      view.show('error', found.problem);
+      this.error(RED._('inspect.errors.line', { reason: found.problem }));
+      return;
+    }
+    const { line } = found;
+    const params: InspectParams = {
+      threshold: num(def, 'threshold', DEFAULT_INSPECT_PARAMS.threshold),
+      minAreaPx: num(def, 'minAreaPx', DEFAULT_INSPECT_PARAMS.minAreaPx),
+      maxShift: num(def, 'maxShift', DEFAULT_INSPECT_PARAMS.maxShift),
+    };
+    const problem = validateInspectParams(params) ?? (str(def, 'teachFolder') === '' ? 'no teach folder given' : undefined);
+    if (problem) {
+      view.show('error', problem);
+      this.error(RED._('inspect.errors.config', { reason: problem }));
+      return;
+    }
+
+    let reference: TaughtReference | undefined;
+    let closed = false;
+    const counts = { inspected: 0, withDefects: 0, failed: 0 };
+    const teachFolder = resolveFolder(RED, str(def, 'teachFolder'));
+    const width = num(def, 'width', 0);
+    const height = num(def, 'height', 0);
+    view.show('busy', RED._('inspect.status.teaching'));
+    const taught = teachFromFolder(teachFolder, width > 0 && height > 0 ? { resize: { width, height } } : {});
+    line.waitFor(taught);
+    taught.then(
+      (ref) => {
+        reference = ref;
+        view.show('ok', RED._('inspect.status.taught', { count: ref.imageCount, width: ref.width, height: ref.height }));
+      },
+      (err: unknown) => {
+        if (closed) return;
+        view.show('error', errorMessage(err));
+        this.error(RED._('inspect.errors.teach', { reason: errorMessage(err) }));
+      },
+    );
+
+    this.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const frame = msg.frame;
+      if (!isFrameRef(frame)) {
+        done(new Error(RED._('inspect.errors.noFrame')));
+        return;
+      }
+      const inspector = line.inspector;
+      const pool = line.pool;
+      if (frame.line !== line.id || !inspector || !pool) {
+        done(new Error(RED._('inspect.errors.otherLine', { line: frame.line })));
+        return;
+      }
+      const finish = (result: InspectionResult): void => {
+        counts.inspected++;
+        if (result.defects.length > 0) counts.withDefects++;
+        if (!result.ok) counts.failed++;
+        send({ topic: msg.topic, bottleId: frame.bottleId, frame, inspection: result });
+        status.show(counts.failed > 0 ? 'warn' : 'ok', RED._('inspect.status.counts', counts));
+        if (result.ok) done();
+        else done(new Error(RED._('inspect.errors.view', { bottle: frame.bottleId, reason: result.error?.message ?? '' })));
+      };
+      if (!reference) {
+        finish(failed(frame, 'NOT_TAUGHT', RED._('inspect.errors.notTaught')));
+        return;
+      }
+      inspectFrame(inspector, pool, frame, reference, params, () => line.clock.now()).then(finish, (err: unknown) => {
+        finish(failed(frame, errorCode(err) ?? 'INSPECTION_FAILED', errorMessage(err)));
+      });
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      status.close();
+      view.clear();
+      done();
+    });
+
+    function failed(frame: { bottleId: number; camera: string; position: InspectionResult['position']; triggerTimeMs: number },
+      code: string, message: string): InspectionResult {
+      return {
+        bottleId: frame.bottleId, camera: frame.camera, position: frame.position, ok: false,
+        error: { code, message }, defects: [], score: 0, inspectMs: 0,
+        latencyMs: line.clock.now() - frame.triggerTimeMs, triggerTimeMs: frame.triggerTimeMs,
+      };
+    }
+  }
+
+  RED.nodes.registerType('inspect', InspectNode);
+};

@@ -1,0 +1,89 @@
+import type { Verdict } from '../../lib/decision/decide';
+import type { LinkState, PlcLink } from '../../lib/plc/types';
+import { RejectWriter, validateRejectWriter, type RejectReport, type RejectWriterOptions } from '../../lib/reject/reject-writer';
+import { findLine, num, str } from '../shared/config';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
+import { StatusView, ThrottledStatus } from '../shared/status';
+import type { EndpointConfigNode } from '../opcua-endpoint/opcua-endpoint';
+
+/**
+ * Tells the PLC each bottle's verdict before the bottle reaches the reject gate. The PLC treats a
+ * bottle as faulty until told it is good; a verdict that would be late, or cannot be written, is
+ * never sent late: the bottle is counted fail-safe and the PLC rejects it by default.
+ */
+export = function register(RED: NodeAPI): void {
+  function RejectTriggerNode(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const view = new StatusView(this);
+    const status = new ThrottledStatus(view);
+    const found = findLine(RED, def.line);
+    if ('problem' in found) {
+      view.show('error', found.problem);
+      this.error(RED._('reject-trigger.errors.line', { reason: found.problem }));
+      return;
+    }
+    const { line } = found;
+    const endpoint = RED.nodes.getNode(str(def, 'endpoint')) as unknown as EndpointConfigNode | null;
+    const options: RejectWriterOptions = {
+      tags: {
+        bottleId: str(def, 'bottleIdTag', 'ns=1;s=Inspector.BottleId'),
+        accept: str(def, 'acceptTag', 'ns=1;s=Inspector.Accept'),
+        reasonCode: str(def, 'reasonTag', 'ns=1;s=Inspector.ReasonCode'),
+        heartbeat: str(def, 'heartbeatTag', 'ns=1;s=Inspector.Heartbeat'),
+      },
+      writeMarginMs: num(def, 'writeMarginMs', 20),
+      heartbeatIntervalMs: num(def, 'heartbeatIntervalMs', 500),
+    };
+    const problem = !endpoint ? 'no OPC UA endpoint selected'
+      : !endpoint.acquire ? `OPC UA endpoint is invalid: ${endpoint.problem ?? 'unknown reason'}`
+        : validateRejectWriter(options);
+    if (problem || !endpoint?.acquire) {
+      view.show('error', problem ?? '');
+      this.error(RED._('reject-trigger.errors.config', { reason: problem }));
+      return;
+    }
+
+    const link: PlcLink = endpoint.acquire(this);
+    const writer = new RejectWriter(line.tracker, link, options, line.clock);
+    const counts = { accepted: 0, rejected: 0, failsafe: 0 };
+
+    const showLink = (state: LinkState, detail?: string) => {
+      if (state === 'connected') status.show('ok', RED._('reject-trigger.status.counts', counts));
+      else status.show(state === 'connecting' ? 'busy' : 'error', RED._(`reject-trigger.status.${state}`, { detail: detail ?? '' }));
+    };
+    link.on('state', showLink);
+    showLink(link.state);
+    writer.on('heartbeat', (ok: boolean, error?: string) => {
+      if (!ok && link.state === 'connected') this.warn(RED._('reject-trigger.errors.heartbeat', { reason: error ?? '' }));
+    });
+
+    this.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const verdict = msg.verdict as Verdict | undefined;
+      if (!verdict || typeof verdict !== 'object' || !Number.isInteger(verdict.bottleId)
+        || !['pass', 'fail', 'uncertain'].includes(verdict.verdict)) {
+        done(new Error(RED._('reject-trigger.errors.noVerdict')));
+        return;
+      }
+      writer.handle(verdict).then((report: RejectReport) => {
+        if (report.outcome) {
+          const kind = report.outcome.kind;
+          counts[kind]++;
+        }
+        send({ topic: report.action, bottleId: report.bottleId, payload: report.action, reject: report });
+        if (link.state === 'connected') status.show(counts.failsafe > 0 ? 'warn' : 'ok', RED._('reject-trigger.status.counts', counts));
+        done();
+      }, (err: Error) => done(err));
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      link.off('state', showLink);
+      writer.close();
+      endpoint.release?.(this);
+      status.close();
+      view.clear();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('reject-trigger', RejectTriggerNode);
+};
