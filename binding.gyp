@@ -6,6 +6,7 @@
       'target_name': 'bottle_inspection',
       'sources': [
         'native/src/addon.cc',
+        'native/src/align.cc',
         'native/src/errors.cc',
         'native/src/frame_pool.cc',
         'native/src/pool_wrap.cc',
@@ -25,7 +26,10 @@
       'defines': [ 'NAPI_CPP_EXCEPTIONS', 'NAPI_VERSION=8' ],
       'cflags!': [ '-fno-exceptions', '-fno-rtti' ],
       'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17', '-std=gnu++14' ],
-      'cflags_cc': [ '-std=c++17', '-O3', '-fexceptions', '-frtti', '-Wall', '-Wextra', '-Wno-unused-parameter' ],
+      'cflags_cc': [
+        '-std=c++17', '-O3', '-fno-math-errno', '-fexceptions', '-frtti',
+        '-Wall', '-Wextra', '-Wno-unused-parameter',
+      ],
       'ldflags': [ '-pthread', '-Wl,--as-needed' ],
       'xcode_settings': {
         'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',

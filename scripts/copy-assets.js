@@ -1,4 +1,4 @@
-// Copies what the editor needs beside each compiled node: its .html file and its locales folder.
+// Copies what the editor needs beside each compiled node: its .html file, locales and icons.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -15,6 +15,8 @@ for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
   for (const file of fs.readdirSync(src)) {
     if (file.endsWith('.html')) fs.copyFileSync(path.join(src, file), path.join(dst, file));
   }
+  // Node-RED looks for a node's icons in an icons folder beside its .js file.
+  fs.cpSync(path.join(root, 'icons'), path.join(dst, 'icons'), { recursive: true });
   const locales = path.join(src, 'locales');
   if (fs.existsSync(locales)) fs.cpSync(locales, path.join(dst, 'locales'), { recursive: true });
 }

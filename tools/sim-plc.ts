@@ -38,25 +38,17 @@ function parseArgs(argv: string[]): Args {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const plc = await SimPlc.start({ port: args.port, host: '127.0.0.1' });
-  process.stdout.write(`sim-plc: listening on ${plc.endpointUrl}\n`);
-
-  const report = args.quiet
-    ? undefined
-    : setInterval(() => {
-        const c = plc.counters();
-        process.stdout.write(
-          `sim-plc: accepted=${c.accepted} rejected=${c.rejected} inspectorAlive=${c.inspectorAlive}\n`,
-        );
-      }, REPORT_EVERY_MS);
-
+  let plc: SimPlc | undefined;
+  let report: NodeJS.Timeout | undefined;
   let stopping = false;
+  // Signal handlers go in before anything is printed: whoever reads the endpoint line may send
+  // SIGTERM straight away.
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     clearInterval(report);
     if (!args.quiet) process.stdout.write(`sim-plc: ${signal}, stopping\n`);
-    plc.stop().then(
+    (plc?.stop() ?? Promise.resolve()).then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`sim-plc: stop failed: ${errorMessage(err)}\n`);
@@ -66,6 +58,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  plc = await SimPlc.start({ port: args.port, host: '127.0.0.1' });
+  if (stopping) {
+    // A signal came while the server was starting; the handler found nothing to stop yet.
+    await plc.stop();
+    process.exit(0);
+  }
+  process.stdout.write(`sim-plc: listening on ${plc.endpointUrl}\n`);
+  if (args.quiet) return;
+  const running = plc;
+  report = setInterval(() => {
+    const c = running.counters();
+    const line = `accepted=${c.accepted} rejected=${c.rejected} inspectorAlive=${c.inspectorAlive}`;
+    process.stdout.write(`sim-plc: ${line}\n`);
+  }, REPORT_EVERY_MS);
 }
 
 main().catch((err: unknown) => {

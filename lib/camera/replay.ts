@@ -25,8 +25,8 @@ const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
 const PREFETCH = 8;
 
 /**
- * Plays a folder of images as if from a camera: each trigger takes the next image, in file-name
- * order, looping at the end. Images are decoded ahead of time with sharp (off the event loop), so
+ * Plays a folder of images as if from a camera: each trigger takes the next image, in path order
+ * (subfolders included), looping at the end. Images are decoded ahead of time with sharp (off the event loop), so
  * serving a trigger costs one copy into the pool. If the next image is not decoded in time, the
  * trigger is missed and counted rather than waited for.
  */
@@ -103,7 +103,7 @@ export class ReplaySource implements CameraSource {
   }
 
   private async prepare(): Promise<void> {
-    this.files = await listImages(this.opts.folder);
+    this.files = await listImages(this.opts.folder, { recursive: true });
     const frameBytes = await Promise.all(this.files.map((f) => this.frameBytesOf(f)));
     this.maxFrameBytes = Math.max(...frameBytes);
     const total = frameBytes.reduce((a, b) => a + b, 0);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { CameraSource } from '../camera/source';
 import { CAMERA_POSITIONS, type CameraPosition } from '../frames/frame-ref';
 import { FramePool } from '../frames/frame-pool';
-import { loadAddon } from '../native';
+import { loadNative } from '../native';
 import type { NativeInspector } from '../native/types';
 import { BottleTracker, type Bottle } from '../tracking/tracker';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
@@ -204,7 +204,7 @@ export class Line extends EventEmitter {
     const slotBytes = Math.max(1, ...this.cameraList().map((c) => c.maxFrameBytes));
     const slots = this.options.poolSlots || this.autoPoolSlots();
     const threads = this.options.inspectionThreads || Math.max(1, os.availableParallelism());
-    const addon = loadAddon();
+    const addon = loadNative();
     this.framePool = new FramePool(this.id, slotBytes, slots);
     this.nativeInspector = new addon.Inspector(this.framePool.native, threads, slots);
   }

@@ -2,24 +2,14 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  AttributeIds,
-  DataType,
-  MessageSecurityMode,
-  OPCUACertificateManager,
-  OPCUAClient,
-  SecurityPolicy,
-  ServerState,
-  UserTokenType,
-  Variant,
-  resolveNodeId,
-  type ClientSession,
-  type NodeId,
-  type StatusCode,
-  type UserIdentityInfo,
+  AttributeIds, DataType, MessageSecurityMode, OPCUACertificateManager, OPCUAClient, SecurityPolicy,
+  ServerState, UserTokenType, Variant, defaultClientTransportFactory, resolveNodeId,
+  type ClientSession, type IClientTransport, type NodeId, type StatusCode, type UserIdentityInfo,
   type WriteValueOptions,
 } from 'node-opcua';
 import { InspectionError, errorMessage } from '../util/errors';
-import { checkTagValue, isTagType, type LinkState, type PlcLink, type TagWrite } from './types';
+import { DeadlineError, checkTagValue, isTagType, withDeadline } from './types';
+import type { LinkState, PlcLink, TagWrite } from './types';
 
 /**
  * PlcLink over OPC UA (node-opcua client).
@@ -29,6 +19,10 @@ import { checkTagValue, isTagType, type LinkState, type PlcLink, type TagWrite }
  * runs one loop of its own instead: one client and one session per connection; when the
  * connection is lost, both are thrown away and a fresh pair is made after a backoff. A small read
  * every `keepaliveMs` notices a PLC that stops answering without closing the socket.
+ *
+ * States: 'connecting' from connect() until the first attempt ends; then 'connected' or
+ * 'disconnected', each emitted once per change however many retries happen in between; 'closed'
+ * after close().
  */
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
@@ -53,12 +47,13 @@ export interface OpcUaLinkOptions {
   pkiFolder?: string;
   /** Trust a server certificate seen for the first time (commissioning only; default false). */
   trustUnknownServerCertificate?: boolean;
-  applicationName?: string;
 }
 
 /** One client with its session: created together, thrown away together. */
 interface Connection {
   client: OPCUAClient;
+  /** The TCP transports node-opcua opened for this client, to be destroyed at teardown. */
+  transports: IClientTransport[];
   session?: ClientSession;
   keepalive?: NodeJS.Timeout;
   probing: boolean;
@@ -67,10 +62,9 @@ interface Connection {
   teardown?: Promise<void>;
 }
 
+const APPLICATION_NAME = 'node-red-contrib-bottle-inspection';
 const CLOSE_BUDGET_MS = 2800;
 const TEARDOWN_STEP_MS = 1000;
-
-class DeadlineError extends Error {}
 
 export function defaultClientPkiFolder(): string {
   const config = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
@@ -85,6 +79,7 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
   #attempt: Promise<void> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #delayMs: number;
+  #certificates: OPCUACertificateManager | undefined;
   readonly #teardowns = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
@@ -98,12 +93,10 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
     return this.#state;
   }
 
-  get endpointUrl(): string {
-    return this.#opts.endpointUrl;
-  }
-
   connect(): void {
-    if (this.#state === 'closed') throw new InspectionError('CLOSED', 'this PLC link has been closed; create a new one');
+    if (this.#state === 'closed') {
+      throw new InspectionError('CLOSED', 'this PLC link has been closed; create a new one');
+    }
     if (this.#started) return;
     this.#started = true;
     this.#setState('connecting');
@@ -141,12 +134,14 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
     }
     // There is no separate read-failure code: a read is how a write gets confirmed.
     if (!dataValue.statusCode.isGood()) {
-      throw new InspectionError('PLC_WRITE_FAILED', `the PLC refused the read of ${tag} (${describeStatus(dataValue.statusCode)})`);
+      const status = describeStatus(dataValue.statusCode);
+      throw new InspectionError('PLC_READ_FAILED', `the PLC refused the read of ${tag} (${status})`);
     }
     const value: unknown = dataValue.value.value;
     if (typeof value !== 'number' && typeof value !== 'boolean') {
       const type = DataType[dataValue.value.dataType] ?? 'unknown';
-      throw new InspectionError('INVALID_INPUT', `tag ${tag} holds a ${type}, not a Boolean or number this link can read`);
+      const why = `tag ${tag} holds a ${type}; this link reads Boolean and numbers`;
+      throw new InspectionError('INVALID_INPUT', why);
     }
     return value;
   }
@@ -164,8 +159,16 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
     this.#setState('closed');
     if (conn) this.#teardown(conn);
     // Wait for an attempt in flight (it cleans up after itself) and every teardown, within bounds.
-    const pending = [this.#attempt, ...this.#teardowns].filter((p): p is Promise<void> => p !== undefined);
+    const pending = [...this.#teardowns];
+    if (this.#attempt) pending.push(this.#attempt);
     await withDeadline(Promise.allSettled(pending), CLOSE_BUDGET_MS).catch(() => undefined);
+    const certificates = this.#certificates;
+    this.#certificates = undefined;
+    if (certificates) {
+      // node-opcua counts the clients of a certificate manager and releases it only at zero.
+      certificates.referenceCounter = 0;
+      await withDeadline(certificates.dispose(), 200).catch(() => undefined);
+    }
   }
 
   #setState(state: LinkState, detail?: string): void {
@@ -179,10 +182,13 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
       throw new InspectionError('INVALID_INPUT', `timeout must be a number of ms, got ${String(timeoutMs)}`);
     }
-    if (timeoutMs <= 0) throw new InspectionError('DEADLINE_PASSED', `no time left to reach the PLC (${timeoutMs} ms)`);
+    if (timeoutMs <= 0) {
+      throw new InspectionError('DEADLINE_PASSED', `no time left to reach the PLC (${timeoutMs} ms)`);
+    }
     const session = this.#state === 'connected' ? this.#conn?.session : undefined;
     if (!session) {
-      throw new InspectionError('PLC_UNREACHABLE', `the PLC at ${this.#opts.endpointUrl} is not connected (${this.#state})`);
+      const why = `the PLC at ${this.#opts.endpointUrl} is not connected (${this.#state})`;
+      throw new InspectionError('PLC_UNREACHABLE', why);
     }
     return session;
   }
@@ -204,7 +210,9 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
 
   async #connectOnce(): Promise<void> {
     const o = this.#opts;
-    const conn: Connection = { client: this.#makeClient(), probing: false, dead: false };
+    const transports: IClientTransport[] = [];
+    const client = this.#makeClient(transports);
+    const conn: Connection = { client, transports, probing: false, dead: false };
     this.#conn = conn;
     try {
       await withDeadline(conn.client.connect(o.endpointUrl), o.connectTimeoutMs);
@@ -229,16 +237,18 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
     this.#setState('connected');
   }
 
-  #makeClient(): OPCUAClient {
+  #makeClient(transports: IClientTransport[]): OPCUAClient {
     const o = this.#opts;
-    const clientCertificateManager = new OPCUACertificateManager({
+    // One certificate manager for all the link's clients: one per client would leak memory on
+    // every reconnection attempt.
+    const clientCertificateManager = (this.#certificates ??= new OPCUACertificateManager({
       rootFolder: o.pkiFolder,
       automaticallyAcceptUnknownCertificate: o.trustUnknownServerCertificate,
-      // watchers would keep handles open; the folder is read again on every connection anyway
+      // watchers would keep handles open, and nobody edits this folder while the link runs
       disableFileWatchers: true,
-    });
+    }));
     return OPCUAClient.create({
-      applicationName: o.applicationName,
+      applicationName: APPLICATION_NAME,
       clientCertificateManager,
       endpointMustExist: false,
       securityMode: MessageSecurityMode[o.securityMode],
@@ -249,6 +259,15 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
       defaultTransactionTimeout: o.connectTimeoutMs,
       // A session abandoned when a PLC vanished silently expires on the PLC after this long.
       requestedSessionTimeout: Math.max(10_000, 20 * o.keepaliveMs),
+      // node-opcua's own TCP transport, remembered so that teardown can destroy its socket even
+      // when a frozen PLC keeps the polite disconnect from finishing.
+      transportFactory: {
+        create: (settings) => {
+          const transport = defaultClientTransportFactory.create(settings);
+          transports.push(transport);
+          return transport;
+        },
+      },
     });
   }
 
@@ -272,12 +291,10 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
         }
       })
       .catch((err: unknown) => {
-        const why = err instanceof DeadlineError ? `no answer within ${this.#opts.requestTimeoutMs} ms` : firstLine(err);
+        const why = err instanceof DeadlineError ? err.message : firstLine(err);
         this.#lost(conn, `the PLC stopped answering: ${why}`);
       })
-      .finally(() => {
-        conn.probing = false;
-      });
+      .finally(() => (conn.probing = false));
   }
 
   /** The connection is unusable: throw it away, report once, try again after the backoff. */
@@ -297,8 +314,11 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
     conn.dead = true;
     clearInterval(conn.keepalive);
     const done = (async () => {
-      if (conn.session) await withDeadline(conn.session.close(), TEARDOWN_STEP_MS).catch(() => undefined);
-      await withDeadline(conn.client.disconnect(), TEARDOWN_STEP_MS).catch(() => undefined);
+      const step = (p: Promise<void>) => withDeadline(p, TEARDOWN_STEP_MS).catch(() => undefined);
+      if (conn.session) await step(conn.session.close());
+      await step(conn.client.disconnect());
+      // Normally a no-op by now; after a silent PLC it is what actually frees the socket.
+      for (const transport of conn.transports) transport.dispose();
     })();
     conn.teardown = done;
     this.#teardowns.add(done);
@@ -307,7 +327,9 @@ export class OpcUaLink extends EventEmitter implements PlcLink {
 }
 
 function toWriteValue(w: TagWrite): WriteValueOptions {
-  if (typeof w !== 'object' || w === null) throw new InspectionError('INVALID_INPUT', 'a tag write must be an object');
+  if (typeof w !== 'object' || w === null) {
+    throw new InspectionError('INVALID_INPUT', 'a tag write must be an object');
+  }
   const nodeId = parseTag(w.tag);
   if (!isTagType(w.type)) {
     throw new InspectionError('INVALID_INPUT', `tag ${w.tag}: unknown type ${String(w.type)}`);
@@ -323,7 +345,8 @@ function toWriteValue(w: TagWrite): WriteValueOptions {
 
 function parseTag(tag: unknown): NodeId {
   if (typeof tag !== 'string' || tag.trim() === '') {
-    throw new InspectionError('INVALID_INPUT', `a tag must be a NodeId string such as ns=1;s=Inspector.BottleId, got ${String(tag)}`);
+    const why = `a tag must be a NodeId string such as ns=1;s=Inspector.BottleId, got ${String(tag)}`;
+    throw new InspectionError('INVALID_INPUT', why);
   }
   try {
     return resolveNodeId(tag);
@@ -338,26 +361,6 @@ function describeStatus(status: StatusCode): string {
 
 function firstLine(err: unknown): string {
   return errorMessage(err).split('\n')[0] ?? '';
-}
-
-/** Resolves or rejects like `promise`, or rejects with DeadlineError after `ms`; leaves no timer. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  // A late rejection after the deadline must not become an unhandled rejection.
-  promise.catch(() => undefined);
-  if (ms === Infinity) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }
 
 type ResolvedOptions = ReturnType<typeof resolveOptions>;
@@ -378,9 +381,13 @@ function resolveOptions(o: OpcUaLinkOptions) {
   if (!['None', 'Sign', 'SignAndEncrypt'].includes(securityMode)) {
     bad('securityMode', `must be None, Sign or SignAndEncrypt, got ${String(o.securityMode)}`);
   }
-  const securityPolicy = o.securityPolicy ?? (securityMode === 'None' ? 'None' : 'Basic256Sha256');
+  // A policy may be given by name (Basic256Sha256) or by its URI (...SecurityPolicy#Basic256Sha256).
+  const policy = o.securityPolicy ?? (securityMode === 'None' ? 'None' : 'Basic256Sha256');
+  const securityPolicy = policy.replace(/^.*#/, '');
   const known = Object.keys(SecurityPolicy).filter((k) => k !== 'Invalid' && !k.startsWith('PubSub'));
-  if (!known.includes(securityPolicy)) bad('securityPolicy', `must be one of ${known.join(', ')}, got ${securityPolicy}`);
+  if (!known.includes(securityPolicy)) {
+    bad('securityPolicy', `must be one of ${known.join(', ')}, got ${String(o.securityPolicy)}`);
+  }
   if ((securityMode === 'None') !== (securityPolicy === 'None')) {
     bad('securityPolicy', `${securityPolicy} does not go with securityMode ${securityMode}`);
   }
@@ -388,13 +395,19 @@ function resolveOptions(o: OpcUaLinkOptions) {
     bad('username', 'must be a non-empty string when given');
   }
   if (o.password !== undefined && typeof o.password !== 'string') bad('password', 'must be a string');
-  if (o.password !== undefined && o.username === undefined) bad('username', 'is needed when a password is given');
+  if (o.password !== undefined && o.username === undefined) {
+    bad('username', 'is needed when a password is given');
+  }
   const ms = (field: string, value: unknown, fallback: number, min: number): number => {
     const v = value ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) bad(field, `must be a number of ms ≥ ${min}, got ${String(value)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+      bad(field, `must be a number of ms ≥ ${min}, got ${String(value)}`);
+    }
     return v as number;
   };
-  if (typeof o.reconnect !== 'object' || o.reconnect === null) bad('reconnect', 'must be { initialDelayMs, maxDelayMs }');
+  if (typeof o.reconnect !== 'object' || o.reconnect === null) {
+    bad('reconnect', 'must be { initialDelayMs, maxDelayMs }');
+  }
   const initialDelayMs = ms('reconnect.initialDelayMs', o.reconnect.initialDelayMs, NaN, 10);
   const maxDelayMs = ms('reconnect.maxDelayMs', o.reconnect.maxDelayMs, NaN, initialDelayMs);
   return {
@@ -409,6 +422,5 @@ function resolveOptions(o: OpcUaLinkOptions) {
     reconnect: { initialDelayMs, maxDelayMs },
     pkiFolder: o.pkiFolder ?? defaultClientPkiFolder(),
     trustUnknownServerCertificate: o.trustUnknownServerCertificate ?? false,
-    applicationName: o.applicationName ?? 'node-red-contrib-bottle-inspection',
   };
 }

@@ -14,7 +14,7 @@ import {
   type StatusCode,
   type UAObject,
 } from 'node-opcua';
-import { InspectionError } from '../util/errors';
+import { InspectionError, errorMessage } from '../util/errors';
 import { checkTagValue, isTagType, type TagType } from './types';
 
 /**
@@ -32,6 +32,8 @@ import { checkTagValue, isTagType, type TagType } from './types';
  *
  * Tags are typed strictly, like a real PLC: a write with another DataType is refused with
  * BadTypeMismatch. The server listens on 127.0.0.1 only and never announces itself.
+ *
+ * Events: 'write' (SimPlcWrite) for every good write, 'verdict' (SimPlcVerdict) for every bottle.
  */
 
 export interface SimPlcOptions {
@@ -111,9 +113,9 @@ export class SimPlc extends EventEmitter {
     super();
     this.#opts = opts;
     this.#port = opts.port ?? 0;
-    for (const t of PROGRAM_TAGS) this.#slots.set(t.name, { type: t.type, value: zero(t.type), writable: t.writable });
-    for (const t of opts.extraTags ?? []) {
-      this.#slots.set(t.name, { type: t.type, value: zero(t.type), writable: true });
+    const extra = (opts.extraTags ?? []).map((t) => ({ ...t, writable: true }));
+    for (const { name, type, writable } of [...PROGRAM_TAGS, ...extra]) {
+      this.#slots.set(name, { type, value: type === 'Boolean' ? false : 0, writable });
     }
   }
 
@@ -205,7 +207,14 @@ export class SimPlc extends EventEmitter {
     server.on('response', (response, channel) => {
       if (response instanceof WriteResponse) this.#onWriteDone(channel.channelId, response);
     });
-    await server.start();
+    try {
+      await server.start();
+    } catch (err) {
+      await server.shutdown(0).catch(() => undefined);
+      throw new Error(`the simulated PLC cannot listen on 127.0.0.1:${this.#port}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
     this.#port = server.endpoints[0]?.port ?? this.#port;
     this.#server = server;
   }
@@ -315,31 +324,33 @@ export class SimPlc extends EventEmitter {
   }
 }
 
-function zero(type: TagType): number | boolean {
-  return type === 'Boolean' ? false : 0;
-}
-
 function certificateManager(rootFolder: string): OPCUACertificateManager {
   // No file watchers: they would keep handles open and the folder never changes under a test.
-  return new OPCUACertificateManager({ rootFolder, automaticallyAcceptUnknownCertificate: true, disableFileWatchers: true });
+  // The simulator trusts any client: it is a test fixture on loopback, not a plant PLC.
+  return new OPCUACertificateManager({
+    rootFolder,
+    automaticallyAcceptUnknownCertificate: true,
+    disableFileWatchers: true,
+  });
 }
 
 function validate(opts: SimPlcOptions): void {
+  const bad = (why: string): never => {
+    throw new InspectionError('INVALID_CONFIG', `simulated PLC: ${why}`);
+  };
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InspectionError('INVALID_CONFIG', `port must be a whole number 0..65535, got ${String(opts.port)}`);
+    bad(`port must be a whole number 0..65535, got ${String(opts.port)}`);
   }
   if (opts.host !== undefined && opts.host !== '127.0.0.1') {
-    throw new InspectionError('INVALID_CONFIG', `host must be 127.0.0.1 (loopback only), got ${String(opts.host)}`);
+    bad(`host must be 127.0.0.1 (loopback only), got ${String(opts.host)}`);
   }
   for (const t of opts.extraTags ?? []) {
     if (!/^[A-Za-z][\w.]*$/.test(t.name) || PROGRAM_TAGS.some((p) => p.name === t.name)) {
-      throw new InspectionError('INVALID_CONFIG', `extra tag name "${t.name}" is not a free tag name`);
+      bad(`extra tag name "${t.name}" is not a free tag name`);
     }
-    if (!isTagType(t.type)) throw new InspectionError('INVALID_CONFIG', `extra tag ${t.name} has unknown type ${t.type}`);
+    if (!isTagType(t.type)) bad(`extra tag ${t.name} has unknown type ${String(t.type)}`);
   }
   const size = opts.historySize ?? 1000;
-  if (!Number.isInteger(size) || size < 1) {
-    throw new InspectionError('INVALID_CONFIG', `historySize must be a whole number ≥ 1, got ${String(size)}`);
-  }
+  if (!Number.isInteger(size) || size < 1) bad(`historySize must be a whole number ≥ 1, got ${size}`);
 }

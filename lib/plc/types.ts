@@ -76,6 +76,29 @@ export function checkTagValue(type: TagType, value: unknown): string | undefined
   return undefined;
 }
 
+/** The error of withDeadline: the other side did not answer in time. */
+export class DeadlineError extends Error {}
+
+/** Resolves or rejects like `promise`, or rejects with DeadlineError after `ms`; leaves no timer. */
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  // A late rejection after the deadline must not become an unhandled rejection.
+  promise.catch(() => undefined);
+  if (ms === Infinity) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return `the string "${value}"`;
   return `${typeof value} ${String(value)}`;

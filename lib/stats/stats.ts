@@ -55,7 +55,8 @@ export class LineStats {
   private readonly outcomeLatency = newHistogram();
   /** Outcome times within the throughput window, oldest first. */
   private recent: number[] = [];
-  private readonly listeners: [string, (...args: never[]) => void][];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly listeners: [string, (...args: any[]) => void][];
 
   constructor(private readonly tracker: BottleTracker, private readonly clock: Clock) {
     this.listeners = [

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'CLOSED'
   | 'PLC_UNREACHABLE'
   | 'PLC_WRITE_FAILED'
+  | 'PLC_READ_FAILED'
   | 'DEADLINE_PASSED'
   | 'NATIVE_UNAVAILABLE';
 

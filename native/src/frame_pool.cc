@@ -5,7 +5,7 @@
 #include <new>
 #include <string>
 
-#include "errors.h"
+#include "failure.h"
 
 namespace bottle {
 

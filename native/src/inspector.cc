@@ -1,10 +1,8 @@
 #include "inspector.h"
 
-#include <opencv2/core.hpp>
-
 #include <chrono>
 
-#include "errors.h"
+#include "failure.h"
 
 namespace bottle {
 
@@ -76,9 +74,8 @@ InspectorCounters InspectorCore::Counters() const {
 }
 
 void InspectorCore::Run() {
-  // Each inspection is one thread's work; OpenCV's own parallel loops would only oversubscribe
-  // the cores this pool already occupies.
-  cv::setNumThreads(1);
+  // OpenCV's own parallel loops are switched off for the whole addon (see addon.cc): each
+  // inspection is one thread's work, and the pool already occupies the cores.
   for (;;) {
     InspectJob job;
     {

@@ -86,7 +86,7 @@ void InspectorWrap::FinalizeChannel(Napi::Env, ChannelFinalizer* finalizer, Insp
 InspectorWrap::~InspectorWrap() {
   // Collected only when no job is pending (pending jobs keep a reference to this object).
   core_->Close();
-  if (!results_released_ && !*results_finalized_) {
+  if (ChannelOpen()) {
     results_released_ = true;
     results_.Abort();
   }
@@ -100,16 +100,18 @@ void InspectorWrap::CallJs(Napi::Env env, Napi::Function, InspectorWrap* self,
   self->Deliver(env, std::move(result));
 }
 
+bool InspectorWrap::ChannelOpen() const { return !results_released_ && !*results_finalized_; }
+
 void InspectorWrap::JobStarted(Napi::Env env) {
   if (callbacks_.size() == 1) {
     Ref();
-    if (!results_released_) results_.Ref(env);
+    if (ChannelOpen()) results_.Ref(env);
   }
 }
 
 void InspectorWrap::JobEnded(Napi::Env env) {
   if (callbacks_.empty()) {
-    if (!results_released_) results_.Unref(env);
+    if (ChannelOpen()) results_.Unref(env);
     Unref();
   }
 }
@@ -205,10 +207,12 @@ void InspectorWrap::Close(const Napi::CallbackInfo& info) {
     result->id = job.id;
     result->error_code = code::kClosed;
     result->error_message = "the inspector was closed before this frame was inspected";
-    if (results_.NonBlockingCall(result.get()) == napi_ok) result.release();
+    if (ChannelOpen() && results_.NonBlockingCall(result.get()) == napi_ok) result.release();
   }
-  results_released_ = true;
-  results_.Release();
+  if (ChannelOpen()) {
+    results_released_ = true;
+    results_.Release();
+  }
   pool_object_.Reset();
 }
 

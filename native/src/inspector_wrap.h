@@ -45,6 +45,7 @@ class InspectorWrap : public Napi::ObjectWrap<InspectorWrap> {
   void Close(const Napi::CallbackInfo& info);
 
   void Deliver(Napi::Env env, std::unique_ptr<JobResult> result);
+  bool ChannelOpen() const;
   void JobStarted(Napi::Env env);
   void JobEnded(Napi::Env env);
 

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string>
 
-#include "errors.h"
+#include "failure.h"
 
 namespace bottle {
 
@@ -105,7 +105,7 @@ class Reader {
 }  // namespace
 
 void FinishReference(ReferenceModel* model) {
-  cv::createHanningWindow(model->window, model->mean_grey.size(), CV_32F);
+  model->aligner = Aligner(model->mean_grey);
 }
 
 std::vector<uint8_t> SerializeReference(const ReferenceModel& model) {

@@ -11,6 +11,8 @@
 #include <memory>
 #include <vector>
 
+#include "align.h"
+
 namespace bottle {
 
 // How images are reduced to features. Fixed at teach time and saved with the reference, so a
@@ -33,10 +35,10 @@ struct ReferenceModel {
   cv::Mat mean;                 // CV_32FC(channels): per-pixel mean feature (Lab or grey)
   cv::Mat spread;               // CV_32FC(channels): per-pixel spread, floor and dilation applied
   cv::Mat mean_grey;            // CV_32FC1: mean lightness, the alignment target
-  cv::Mat window;               // CV_32FC1: Hann window for phase correlation (derived, not saved)
+  Aligner aligner;              // aligns frames to mean_grey (derived, not saved)
 };
 
-// Fills in the derived fields (window) after mean, spread and settings are set.
+// Fills in the derived fields (aligner) after mean, spread and settings are set.
 void FinishReference(ReferenceModel* model);
 
 // Versioned little-endian binary format with a magic header and a checksum.

@@ -39,9 +39,8 @@ export = function register(RED: NodeAPI): void {
         this.error(RED._('line.errors.start', { reason: errorMessage(err) }));
       });
     };
-    line.on('state', (state: string, detail?: string) => {
+    line.on('state', (state: string) => {
       if (state === 'running') this.log(RED._('line.log.running', { name: options.name || def.id }));
-      if (state === 'error') this.warn(RED._('line.errors.start', { reason: detail ?? '' }));
     });
     RED.events.on('flows:started', start);
 

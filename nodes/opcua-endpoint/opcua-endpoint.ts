@@ -1,16 +1,8 @@
 import { OpcUaLink } from '../../lib/plc/opcua-link';
 import type { LinkState, PlcLink } from '../../lib/plc/types';
 import { errorMessage } from '../../lib/util/errors';
-import { str } from '../shared/config';
+import { str, type EndpointConfigNode } from '../shared/config';
 import type { Node, NodeAPI, NodeDef } from '../shared/red';
-
-/** What an `opcua-endpoint` config node offers the nodes that use it. */
-export interface EndpointConfigNode {
-  /** One connection, shared by every node that uses this endpoint; connected on first use. */
-  acquire?(user: Node): PlcLink;
-  release?(user: Node): void;
-  problem?: string;
-}
 
 /**
  * Config node for one OPC UA server (the PLC). It holds a single connection that all its users
@@ -22,11 +14,13 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const users = new Set<Node>();
     let link: OpcUaLink;
+    const mode = (str(def, 'securityMode', 'None') || 'None') as 'None' | 'Sign' | 'SignAndEncrypt';
     try {
       link = new OpcUaLink({
         endpointUrl: str(def, 'endpoint'),
-        securityMode: (str(def, 'securityMode', 'None') || 'None') as 'None' | 'Sign' | 'SignAndEncrypt',
-        securityPolicy: str(def, 'securityPolicy', 'None') || 'None',
+        securityMode: mode,
+        // A blank policy lets the link choose the usual one for the mode.
+        securityPolicy: str(def, 'securityPolicy') || (mode === 'None' ? 'None' : undefined),
         username: this.credentials?.user || undefined,
         password: this.credentials?.password || undefined,
         reconnect: { initialDelayMs: 500, maxDelayMs: 5000 },

@@ -1,10 +1,9 @@
 import type { Verdict } from '../../lib/decision/decide';
 import type { LinkState, PlcLink } from '../../lib/plc/types';
 import { RejectWriter, validateRejectWriter, type RejectReport, type RejectWriterOptions } from '../../lib/reject/reject-writer';
-import { findLine, num, str } from '../shared/config';
+import { findLine, num, str, type EndpointConfigNode } from '../shared/config';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
 import { StatusView, ThrottledStatus } from '../shared/status';
-import type { EndpointConfigNode } from '../opcua-endpoint/opcua-endpoint';
 
 /**
  * Tells the PLC each bottle's verdict before the bottle reaches the reject gate. The PLC treats a

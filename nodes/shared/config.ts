@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Line } from '../../lib/line/line';
-import type { NodeAPI, NodeDef } from './red';
+import type { PlcLink } from '../../lib/plc/types';
+import type { Node, NodeAPI, NodeDef } from './red';
 
 /** Reads a number from a node's config; blank gives the default, anything else not a number is NaN. */
 export function num(def: NodeDef, key: string, fallback: number): number {
@@ -54,4 +55,13 @@ export function findLine(RED: NodeAPI, lineId: unknown): { line: Line } | { prob
   if (!node) return { problem: `line ${lineId} not found` };
   if (!node.line) return { problem: `line config is invalid: ${node.problem ?? 'unknown reason'}` };
   return { line: node.line };
+}
+
+/** What an `opcua-endpoint` config node offers the nodes that use it. */
+export interface EndpointConfigNode {
+  /** One connection, shared by every node that uses this endpoint; connected on first use. */
+  acquire?(user: Node): PlcLink;
+  release?(user: Node): void;
+  /** Set when the endpoint's config is invalid: the reason, for the user nodes to show. */
+  problem?: string;
 }

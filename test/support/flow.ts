@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { imagesDir } from './images';
 
 /** Ids the flows below use, so tests can find their nodes by a readable name. */
 export const ID = {
-  line: 'line', endpoint: 'plc', top: 'cam-top', side: 'cam-side', inspectTop: 'inspect-top',
-  inspectSide: 'inspect-side', classify: 'classify', reject: 'reject', stats: 'stats',
+  line: 'line-1', endpoint: 'plc-1', top: 'cam-top', side: 'cam-side', inspectTop: 'inspect-top',
+  inspectSide: 'inspect-side', classify: 'classify-1', reject: 'reject-1', stats: 'stats-1',
   verdicts: 'out-verdicts', rejects: 'out-rejects', frames: 'out-frames', inspections: 'out-inspections', statsOut: 'out-stats',
 } as const;
 
@@ -16,9 +15,14 @@ export interface FlowOptions {
   classifyOverrides?: Record<string, unknown>;
 }
 
+/**
+ * The samples that ship in the repository: a line replaying them has a known mix of bottles (in
+ * every four, one with two good views), whether or not the larger shared image set is present.
+ */
+const images = path.resolve(__dirname, '..', '..', '..', 'examples', 'images');
+
 /** The whole line: two replaying cameras, one inspect each, classify, reject-trigger and stats. */
 export function lineFlow(o: FlowOptions): Record<string, unknown>[] {
-  const images = imagesDir();
   return [
     { id: ID.line, type: 'line', name: 'test line', positions: 'top,left', triggerRateHz: '20', maxBottles: '20',
       conveyorSpeedMps: '2', cameraToRejectMm: '1000', actuatorLeadMs: '30', poolSlots: '0', inspectionThreads: '0',

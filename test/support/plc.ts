@@ -18,7 +18,9 @@ export async function waitFor(
   const start = Date.now();
   for (;;) {
     if (await condition()) return;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
