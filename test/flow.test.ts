@@ -140,6 +140,21 @@ describe('a line of five nodes in a Node-RED runtime', function () {
     assert.match(errors(ID.inspectTop).at(-1)!, /expired/i);
   });
 
+  it('teaches a grey reference when grey frames arrive, and inspects them once it is ready', async () => {
+    await helper.load(allNodes, lineFlow({
+      endpointUrl: plc.endpointUrl, lineOverrides: { maxBottles: '40' }, cameraOverrides: { grey: true },
+    }));
+    const inspections = collect(ID.inspections);
+    const line = node(ID.line).line!;
+    await waitFor('40 bottles settled', () => line.state === 'finished' && line.tracker.counters().open === 0, 30_000);
+
+    const top = inspections.map((m) => m.inspection as { position: string; ok: boolean; error?: { code: string } })
+      .filter((r) => r.position === 'top');
+    assert.equal(top.length, 40);
+    assert.ok(top.slice(0, 1).every((r) => r.error?.code === 'NOT_TAUGHT'), 'the first grey frame waits for its reference');
+    assert.ok(top.slice(-4).every((r) => r.ok), 'grey frames are inspected once the grey reference is taught');
+  });
+
   it('counts every bottle fail-safe when the PLC is down, without crashing', async () => {
     const down = await startPlc();
     const url = down.endpointUrl;

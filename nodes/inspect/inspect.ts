@@ -1,4 +1,4 @@
-import { isFrameRef } from '../../lib/frames/frame-ref';
+import { isFrameRef, type PixelFormat } from '../../lib/frames/frame-ref';
 import { DEFAULT_INSPECT_PARAMS, inspectFrame, validateInspectParams, type InspectParams } from '../../lib/inspection/inspect-frame';
 import { teachFromFolder, type TaughtReference } from '../../lib/inspection/reference';
 import type { InspectionResult } from '../../lib/inspection/types';
@@ -29,33 +29,43 @@ export = function register(RED: NodeAPI): void {
       minAreaPx: num(def, 'minAreaPx', DEFAULT_INSPECT_PARAMS.minAreaPx),
       maxShift: num(def, 'maxShift', DEFAULT_INSPECT_PARAMS.maxShift),
     };
-    const problem = validateInspectParams(params) ?? (str(def, 'teachFolder') === '' ? 'no teach folder given' : undefined);
+    const width = num(def, 'width', 0);
+    const height = num(def, 'height', 0);
+    const problem = validateInspectParams(params)
+      ?? (str(def, 'teachFolder') === '' ? 'no teach folder given' : undefined)
+      ?? validateResize(width, height);
     if (problem) {
       view.show('error', problem);
       this.error(RED._('inspect.errors.config', { reason: problem }));
       return;
     }
 
-    let reference: TaughtReference | undefined;
     let closed = false;
     const counts = { inspected: 0, withDefects: 0, failed: 0 };
     const teachFolder = resolveFolder(RED, str(def, 'teachFolder'));
-    const width = num(def, 'width', 0);
-    const height = num(def, 'height', 0);
-    view.show('busy', RED._('inspect.status.teaching'));
-    const taught = teachFromFolder(teachFolder, width > 0 && height > 0 ? { resize: { width, height } } : {});
-    line.waitFor(taught);
-    taught.then(
-      (ref) => {
-        reference = ref;
-        view.show('ok', RED._('inspect.status.taught', { count: ref.imageCount, width: ref.width, height: ref.height }));
-      },
-      (err: unknown) => {
-        if (closed) return;
-        view.show('error', errorMessage(err));
-        this.error(RED._('inspect.errors.teach', { reason: errorMessage(err) }));
-      },
-    );
+    const resize = width > 0 && height > 0 ? { width, height } : undefined;
+
+    // One reference per pixel format: colour is taught before the line starts, grey when the first
+    // grey frame arrives (frames of that format are uncertain until it is ready).
+    const references = new Map<PixelFormat, TaughtReference>();
+    const teach = (pixelFormat: PixelFormat): Promise<TaughtReference> => {
+      view.show('busy', RED._('inspect.status.teaching'));
+      const taught = teachFromFolder(teachFolder, { resize, pixelFormat });
+      taught.then(
+        (ref) => {
+          references.set(pixelFormat, ref);
+          view.show('ok', RED._('inspect.status.taught', { count: ref.imageCount, width: ref.width, height: ref.height }));
+        },
+        (err: unknown) => {
+          if (closed) return;
+          view.show('error', errorMessage(err));
+          this.error(RED._('inspect.errors.teach', { reason: errorMessage(err) }));
+        },
+      );
+      return taught;
+    };
+    const teaching = new Set<PixelFormat>(['RGB8']);
+    line.waitFor(teach('RGB8'));
 
     this.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       const frame = msg.frame;
@@ -78,7 +88,12 @@ export = function register(RED: NodeAPI): void {
         if (result.ok) done();
         else done(new Error(RED._('inspect.errors.view', { bottle: frame.bottleId, reason: result.error?.message ?? '' })));
       };
+      const reference = references.get(frame.pixelFormat);
       if (!reference) {
+        if (!teaching.has(frame.pixelFormat)) {
+          teaching.add(frame.pixelFormat);
+          teach(frame.pixelFormat).catch(() => undefined);
+        }
         finish(failed(frame, 'NOT_TAUGHT', RED._('inspect.errors.notTaught')));
         return;
       }
@@ -106,3 +121,11 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('inspect', InspectNode);
 };
+
+function validateResize(width: number, height: number): string | undefined {
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (!(Number.isInteger(v) && v >= 0 && v <= 16384)) return `teach ${name} must be blank or a whole number 1..16384, got ${v}`;
+  }
+  if ((width > 0) !== (height > 0)) return 'give both teach width and height to resize, or neither';
+  return undefined;
+}
