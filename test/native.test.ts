@@ -219,7 +219,8 @@ describe('native teach and inspect', () => {
     assert.ok(frame);
     const results: Promise<unknown>[] = [];
     let accepted = 0;
-    for (let i = 0; i < 20; i++) {
+    const submits = 200;
+    for (let i = 0; i < submits; i++) {
       let done: (v: unknown) => void = () => undefined;
       const p = new Promise((resolve) => (done = resolve));
       if (inspector.inspect(frame.slot, frame.generation, bigW, bigH, 3, big, OPTIONS, done as Callback)) {
@@ -227,10 +228,12 @@ describe('native teach and inspect', () => {
         results.push(p);
       }
     }
-    // One job may already run on the single thread and one waits; every other one is refused.
-    assert.ok(accepted >= 1 && accepted <= 2, `accepted ${accepted}`);
+    // One job may run on the single thread and one wait; the rest are refused, unless the thread
+    // finished some while the loop ran. 200 quick submits outpace 200 inspections by far, so many
+    // are refused whatever the machine's load, and every one is either done or counted refused.
+    assert.ok(accepted >= 1 && accepted < submits / 2, `accepted ${accepted}`);
     await Promise.all(results);
-    assert.equal(inspector.counters().rejected, 20 - accepted);
+    assert.equal(inspector.counters().rejected, submits - accepted);
     assert.equal(inspector.counters().completed, accepted);
     inspector.close();
     pool.close();

@@ -3,9 +3,10 @@ import { DEFAULT_DECISION, type Verdict } from '../../lib/decision/decide';
 import type { CameraSource } from '../../lib/camera/source';
 import type { InspectionResult } from '../../lib/inspection/types';
 import type { Bottle } from '../../lib/tracking/tracker';
-import { findLine, num } from '../shared/config';
+import { num } from '../shared/config';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
-import { StatusView, ThrottledStatus } from '../shared/status';
+import { startLineNode } from '../shared/setup';
+import { ThrottledStatus } from '../shared/status';
 
 /**
  * Groups the inspection results of each bottle's views and sends one verdict per bottle: pass,
@@ -14,16 +15,10 @@ import { StatusView, ThrottledStatus } from '../shared/status';
  */
 export = function register(RED: NodeAPI): void {
   function ClassifyNode(this: Node, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
-    const view = new StatusView(this);
+    const started = startLineNode(RED, this, def);
+    if (!started) return;
+    const { line, view, refuse } = started;
     const status = new ThrottledStatus(view);
-    const found = findLine(RED, def.line);
-    if ('problem' in found) {
-      view.show('error', found.problem);
-      this.error(RED._('classify.errors.line', { reason: found.problem }));
-      return;
-    }
-    const { line } = found;
     const options: ClassifierOptions = {
       sensitivity: num(def, 'sensitivity', DEFAULT_DECISION.sensitivity),
       minConfidence: num(def, 'minConfidence', DEFAULT_DECISION.minConfidence),
@@ -32,8 +27,7 @@ export = function register(RED: NodeAPI): void {
     };
     const problem = validateClassifier(options);
     if (problem) {
-      view.show('error', problem);
-      this.error(RED._('classify.errors.config', { reason: problem }));
+      refuse(problem);
       return;
     }
     if (options.viewTimeoutMs >= line.deadlineBudgetMs) {

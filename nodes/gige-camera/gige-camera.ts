@@ -5,7 +5,8 @@ import type { CameraSource } from '../../lib/camera/source';
 import { errorMessage } from '../../lib/util/errors';
 import { bool, findLine, num, resolveFolder, str } from '../shared/config';
 import type { Node, NodeAPI, NodeDef } from '../shared/red';
-import { StatusView, ThrottledStatus } from '../shared/status';
+import { startLineNode } from '../shared/setup';
+import { ThrottledStatus } from '../shared/status';
 
 /**
  * A camera of the line. Each trigger of the line yields one message carrying a reference to the
@@ -14,21 +15,14 @@ import { StatusView, ThrottledStatus } from '../shared/status';
  */
 export = function register(RED: NodeAPI): void {
   function GigeCameraNode(this: Node, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
-    const view = new StatusView(this);
+    const started = startLineNode(RED, this, def);
+    if (!started) return;
+    const { line, view, refuse } = started;
     const status = new ThrottledStatus(view);
-    const found = findLine(RED, def.line);
-    if ('problem' in found) {
-      view.show('error', found.problem);
-      this.error(RED._('gige-camera.errors.line', { reason: found.problem }));
-      return;
-    }
-    const { line } = found;
 
     const problem = validate(def);
     if (problem) {
-      view.show('error', problem);
-      this.error(RED._('gige-camera.errors.config', { reason: problem }));
+      refuse(problem);
       return;
     }
     const position = str(def, 'position') as CameraPosition;

@@ -3,9 +3,10 @@ import { DEFAULT_INSPECT_PARAMS, inspectFrame, validateInspectParams, type Inspe
 import { teachFromFolder, type TaughtReference } from '../../lib/inspection/reference';
 import type { InspectionResult } from '../../lib/inspection/types';
 import { errorCode, errorMessage } from '../../lib/util/errors';
-import { findLine, num, resolveFolder, str } from '../shared/config';
+import { num, resolveFolder, str } from '../shared/config';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
-import { StatusView, ThrottledStatus } from '../shared/status';
+import { startLineNode } from '../shared/setup';
+import { ThrottledStatus } from '../shared/status';
 
 /**
  * Inspects each frame it is given against a reference taught from good bottles, on the line's
@@ -14,16 +15,10 @@ import { StatusView, ThrottledStatus } from '../shared/status';
  */
 export = function register(RED: NodeAPI): void {
   function InspectNode(this: Node, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
-    const view = new StatusView(this);
+    const started = startLineNode(RED, this, def);
+    if (!started) return;
+    const { line, view, refuse } = started;
     const status = new ThrottledStatus(view);
-    const found = findLine(RED, def.line);
-    if ('problem' in found) {
-      view.show('error', found.problem);
-      this.error(RED._('inspect.errors.line', { reason: found.problem }));
-      return;
-    }
-    const { line } = found;
     const params: InspectParams = {
       threshold: num(def, 'threshold', DEFAULT_INSPECT_PARAMS.threshold),
       minAreaPx: num(def, 'minAreaPx', DEFAULT_INSPECT_PARAMS.minAreaPx),
@@ -35,8 +30,7 @@ export = function register(RED: NodeAPI): void {
       ?? (str(def, 'teachFolder') === '' ? 'no teach folder given' : undefined)
       ?? validateResize(width, height);
     if (problem) {
-      view.show('error', problem);
-      this.error(RED._('inspect.errors.config', { reason: problem }));
+      refuse(problem);
       return;
     }
 

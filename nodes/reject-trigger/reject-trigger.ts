@@ -1,9 +1,10 @@
 import type { Verdict } from '../../lib/decision/decide';
 import type { LinkState, PlcLink } from '../../lib/plc/types';
 import { RejectWriter, validateRejectWriter, type RejectReport, type RejectWriterOptions } from '../../lib/reject/reject-writer';
-import { findLine, num, str, type EndpointConfigNode } from '../shared/config';
+import { num, str, type EndpointConfigNode } from '../shared/config';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
-import { StatusView, ThrottledStatus } from '../shared/status';
+import { startLineNode } from '../shared/setup';
+import { ThrottledStatus } from '../shared/status';
 
 /**
  * Tells the PLC each bottle's verdict before the bottle reaches the reject gate. The PLC treats a
@@ -12,16 +13,10 @@ import { StatusView, ThrottledStatus } from '../shared/status';
  */
 export = function register(RED: NodeAPI): void {
   function RejectTriggerNode(this: Node, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
-    const view = new StatusView(this);
+    const started = startLineNode(RED, this, def);
+    if (!started) return;
+    const { line, view, refuse } = started;
     const status = new ThrottledStatus(view);
-    const found = findLine(RED, def.line);
-    if ('problem' in found) {
-      view.show('error', found.problem);
-      this.error(RED._('reject-trigger.errors.line', { reason: found.problem }));
-      return;
-    }
-    const { line } = found;
     const endpoint = RED.nodes.getNode(str(def, 'endpoint')) as unknown as EndpointConfigNode | null;
     const options: RejectWriterOptions = {
       tags: {
@@ -37,8 +32,7 @@ export = function register(RED: NodeAPI): void {
       : !endpoint.acquire ? `OPC UA endpoint is invalid: ${endpoint.problem ?? 'unknown reason'}`
         : validateRejectWriter(options);
     if (problem || !endpoint?.acquire) {
-      view.show('error', problem ?? '');
-      this.error(RED._('reject-trigger.errors.config', { reason: problem }));
+      refuse(problem ?? '');
       return;
     }
 

@@ -1,7 +1,7 @@
 import { LineStats } from '../../lib/stats/stats';
-import { findLine, num } from '../shared/config';
+import { num } from '../shared/config';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
-import { StatusView } from '../shared/status';
+import { startLineNode } from '../shared/setup';
 
 /**
  * Production statistics of a line: what became of every bottle, verdicts, failures by reason,
@@ -10,20 +10,12 @@ import { StatusView } from '../shared/status';
  */
 export = function register(RED: NodeAPI): void {
   function StatsNode(this: Node, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
-    const view = new StatusView(this);
-    const found = findLine(RED, def.line);
-    if ('problem' in found) {
-      view.show('error', found.problem);
-      this.error(RED._('stats.errors.line', { reason: found.problem }));
-      return;
-    }
-    const { line } = found;
+    const started = startLineNode(RED, this, def);
+    if (!started) return;
+    const { line, view, refuse } = started;
     const intervalS = num(def, 'intervalS', 5);
     if (!(intervalS === 0 || (intervalS >= 0.1 && intervalS <= 86_400))) {
-      const problem = `interval must be 0 (only on input) or 0.1 to 86400 s, got ${def.intervalS}`;
-      view.show('error', problem);
-      this.error(RED._('stats.errors.config', { reason: problem }));
+      refuse(`interval must be 0 (only on input) or 0.1 to 86400 s, got ${def.intervalS}`);
       return;
     }
 
