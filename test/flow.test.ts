@@ -85,6 +85,7 @@ describe('a line of five nodes in a Node-RED runtime', function () {
       const before = plc.counters();
 
       await waitFor('20 bottles settled', () => line.state === 'finished' && line.tracker.counters().open === 0, 30_000);
+      await waitFor('20 verdicts and 20 reject reports', () => verdicts.length >= 20 && rejects.length >= 20);
       await waitFor('a stats message after the last bottle', () =>
         stats.some((m) => (m.payload as StatsSnapshot).bottles.seen === 20 && (m.payload as StatsSnapshot).bottles.inFlight === 0));
 
@@ -163,6 +164,8 @@ describe('a line of five nodes in a Node-RED runtime', function () {
     const rejects = collect(ID.rejects);
     const line = node(ID.line).line!;
     await waitFor('10 bottles settled', () => line.state === 'finished' && line.tracker.counters().open === 0, 30_000);
+    // Node-RED delivers messages asynchronously: the last report may still be on its way.
+    await waitFor('10 reject reports', () => rejects.length >= 10);
 
     const c = line.tracker.counters();
     assert.equal(c.seen, 10);
