@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the native addon builds against.
-packages=(pkg-config libopencv-dev)
+# System packages: OpenCV for the native addon, Aravis for the GigE Vision line simulator.
+packages=(pkg-config libopencv-dev libaravis-dev aravis-tools iproute2)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,6 +27,8 @@ if ((major < 20)); then
   echo "setup: Node.js 20 or later is needed, this is $(node --version)" >&2
   exit 1
 fi
+
+make -s -C sim
 
 # npm ci runs the native build (node-gyp) and the TypeScript build (prepare).
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
