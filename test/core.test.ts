@@ -256,6 +256,30 @@ describe('RejectWriter', () => {
     assert.equal(tracker.counters().accepted, 0);
   });
 
+  it('stops the heartbeat while the line is not inspecting, and resumes it after', async () => {
+    const clock = new ManualClock();
+    const tracker = new BottleTracker(clock);
+    const link = new FakeLink();
+    let inspecting = false;
+    const changes: boolean[] = [];
+    const writer = new RejectWriter(tracker, link, { ...options, heartbeatIntervalMs: 100, inspecting: () => inspecting }, clock);
+    writer.on('heartbeat', (ok: boolean) => changes.push(ok));
+    for (let i = 0; i < 5; i++) {
+      clock.advance(100);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(link.writes.length, 0, 'no heartbeat while the line is not inspecting');
+    inspecting = true;
+    for (let i = 0; i < 3; i++) {
+      clock.advance(100);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(link.writes.map((w) => w[0].value), [1, 2, 3]);
+    assert.equal(link.writes[0][0].type, 'UInt32');
+    assert.deepEqual(changes, [false, true]);
+    writer.close();
+  });
+
   it('validates its options, naming the bad one', () => {
     assert.match(validateRejectWriter({ ...options, writeMarginMs: -1 }) ?? '', /write margin/);
     assert.match(validateRejectWriter({ ...options, tags: { ...options.tags, accept: ' ' } }) ?? '', /accept tag/);

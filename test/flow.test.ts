@@ -156,6 +156,31 @@ describe('a line of five nodes in a Node-RED runtime', function () {
     assert.ok(top.slice(-4).every((r) => r.ok), 'grey frames are inspected once the grey reference is taught');
   });
 
+  it('refuses a malformed inspection result in classify with a clear error, and keeps running', async () => {
+    await helper.load(allNodes, lineFlow({ endpointUrl: plc.endpointUrl, lineOverrides: { maxBottles: '6' } }));
+    const line = node(ID.line).line!;
+    const classify = helper.getNode(ID.classify);
+    classify.receive({ inspection: { bottleId: 999999, position: 'top' } });
+    classify.receive({ inspection: { bottleId: 1, position: 'top', ok: true, triggerTimeMs: 0, defects: null } });
+    classify.receive({ inspection: { bottleId: 1, position: 'front', ok: true, triggerTimeMs: 0, defects: [] } });
+    await waitFor('three errors from classify', () => errors(ID.classify).length >= 3);
+    const errs = errors(ID.classify);
+    assert.match(errs[0], /ok must be true or false/);
+    assert.match(errs[1], /defects must be a list/);
+    assert.match(errs[2], /position must be one of the line's positions \(top, left\), got front/);
+    await waitFor('6 bottles settled', () => line.state === 'finished' && line.tracker.counters().open === 0, 30_000);
+    assert.equal(line.tracker.counters().seen, 6, 'the line ran on');
+  });
+
+  it('refuses a PLC tag that is not an OPC UA NodeId, naming it', async () => {
+    const flow = lineFlow({ endpointUrl: plc.endpointUrl });
+    Object.assign(flow.find((n) => n.id === ID.reject)!, { acceptTag: 'garbage;;' });
+    await helper.load(allNodes, flow);
+    const shown = statuses(ID.reject).at(-1)!;
+    assert.equal(shown.fill, 'red');
+    assert.match(shown.text ?? '', /accept tag "garbage;;" is not an OPC UA NodeId/);
+  });
+
   it('counts every bottle fail-safe when the PLC is down, without crashing', async () => {
     const down = await startPlc();
     const url = down.endpointUrl;

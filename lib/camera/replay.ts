@@ -38,6 +38,8 @@ export class ReplaySource implements CameraSource {
   onMissed?: (bottle: Bottle, reason: string) => void;
 
   private files: string[] = [];
+  /** Files of the folder left out because they could not be read as images. */
+  unreadable: string[] = [];
   private readonly cache = new Map<number, DecodedImage>();
   private readonly decoding = new Set<number>();
   private keepAll = false;
@@ -74,15 +76,21 @@ export class ReplaySource implements CameraSource {
     }
     if (!image) return this.miss(bottle, 'replay image not decoded in time');
 
-    const frame = pool.put(image, {
-      camera: this.id,
-      position: this.position,
-      bottleId: bottle.id,
-      sequence: ++this.sequence,
-      triggerTimeMs: bottle.triggerTimeMs,
-      captureTimeMs: this.clock.now(),
-      source: image.source,
-    });
+    let frame: FrameRef | null;
+    try {
+      frame = pool.put(image, {
+        camera: this.id,
+        position: this.position,
+        bottleId: bottle.id,
+        sequence: ++this.sequence,
+        triggerTimeMs: bottle.triggerTimeMs,
+        captureTimeMs: this.clock.now(),
+        source: image.source,
+      });
+    } catch (err) {
+      // An image larger than the pool's slots (the folder changed while the line ran).
+      return this.miss(bottle, errorMessage(err));
+    }
     if (!frame) return this.miss(bottle, 'frame pool full');
     this.count.frames++;
     this.onFrame?.(frame);
@@ -103,8 +111,15 @@ export class ReplaySource implements CameraSource {
   }
 
   private async prepare(): Promise<void> {
-    this.files = await listImages(this.opts.folder, { recursive: true });
-    const frameBytes = await Promise.all(this.files.map((f) => this.frameBytesOf(f)));
+    const listed = await listImages(this.opts.folder, { recursive: true });
+    const sizes = await Promise.all(listed.map((f) => this.frameBytesOf(f)));
+    // Files whose header cannot be read are left out and named, rather than failing the camera.
+    this.unreadable = listed.filter((_, i) => sizes[i] === undefined);
+    this.files = listed.filter((_, i) => sizes[i] !== undefined);
+    if (this.files.length === 0) {
+      throw new InspectionError('IMAGE_UNREADABLE', `no image in ${this.opts.folder} could be read (${listed.length} tried)`);
+    }
+    const frameBytes = sizes.filter((n): n is number => n !== undefined);
     this.maxFrameBytes = Math.max(...frameBytes);
     const total = frameBytes.reduce((a, b) => a + b, 0);
     this.keepAll = total <= (this.opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
@@ -115,14 +130,16 @@ export class ReplaySource implements CameraSource {
     }
   }
 
-  private async frameBytesOf(file: string): Promise<number> {
+  /** Bytes a frame of this file takes in the pool; undefined if the file is not a readable image. */
+  private async frameBytesOf(file: string): Promise<number | undefined> {
     const format: PixelFormat = this.opts.grey ? 'Mono8' : 'RGB8';
-    if (this.opts.resize) return this.opts.resize.width * this.opts.resize.height * channelsOf(format);
     try {
       const meta = await sharp(file).metadata();
-      return (meta.width ?? 0) * (meta.height ?? 0) * channelsOf(format);
-    } catch (err) {
-      throw new InspectionError('IMAGE_UNREADABLE', `cannot read ${file}: ${errorMessage(err)}`);
+      if (!meta.width || !meta.height) return undefined;
+      const { width, height } = this.opts.resize ?? { width: meta.width, height: meta.height };
+      return width * height * channelsOf(format);
+    } catch {
+      return undefined;
     }
   }
 

@@ -43,6 +43,9 @@ export function isFrameRef(value: unknown): value is FrameRef {
   const v = value as Record<string, unknown>;
   return (
     typeof v.line === 'string' &&
+    typeof v.camera === 'string' &&
+    CAMERA_POSITIONS.includes(v.position as CameraPosition) &&
+    Number.isFinite(v.triggerTimeMs) &&
     Number.isInteger(v.slot) &&
     Number.isInteger(v.generation) &&
     Number.isInteger(v.bottleId) &&

@@ -43,3 +43,28 @@ export interface InspectionResult {
   latencyMs: number;
   triggerTimeMs: number;
 }
+
+/**
+ * Checks that a value received from a flow is a whole InspectionResult before it takes part in a
+ * decision; returns what is wrong, or undefined. A hand-made or damaged result must fail here,
+ * with its own message, rather than deep inside the classifier.
+ */
+export function checkInspectionResult(value: unknown, positions: readonly CameraPosition[]): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'msg.inspection is missing or not an object';
+  const r = value as Record<string, unknown>;
+  if (!Number.isInteger(r.bottleId) || (r.bottleId as number) < 1) return `bottleId must be a whole number ≥ 1, got ${String(r.bottleId)}`;
+  if (!positions.includes(r.position as CameraPosition)) {
+    return `position must be one of the line's positions (${positions.join(', ')}), got ${String(r.position)}`;
+  }
+  if (typeof r.ok !== 'boolean') return `ok must be true or false, got ${String(r.ok)}`;
+  if (!Number.isFinite(r.triggerTimeMs)) return `triggerTimeMs must be a number, got ${String(r.triggerTimeMs)}`;
+  if (!Array.isArray(r.defects)) return 'defects must be a list';
+  for (const [i, d] of (r.defects as unknown[]).entries()) {
+    const defect = d as Record<string, unknown> | null;
+    if (typeof defect !== 'object' || defect === null || typeof defect.type !== 'string'
+      || !Number.isFinite(defect.severity) || !Number.isFinite(defect.confidence)) {
+      return `defect ${i} must have a type, a severity and a confidence`;
+    }
+  }
+  return undefined;
+}

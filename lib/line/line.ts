@@ -40,6 +40,11 @@ export const DEFAULT_LINE: Omit<LineOptions, 'id'> = {
   inspectionThreads: 0,
 };
 
+/** The simulated photo-eye's limit: well above any bottling line, and what two cores can inspect. */
+export const MAX_TRIGGER_RATE_HZ = 200;
+/** Memory an automatically sized frame pool may take. A pool set by hand may take more. */
+const AUTO_POOL_BYTES = 1024 * 1024 * 1024;
+
 export type LineState = 'idle' | 'starting' | 'running' | 'finished' | 'stopped' | 'error';
 
 /** Validates line options; returns a message naming the first bad value, or undefined. */
@@ -48,8 +53,8 @@ export function validateLine(o: LineOptions): string | undefined {
   const bad = o.positions.find((p) => !CAMERA_POSITIONS.includes(p));
   if (bad) return `unknown camera position "${bad}" (expected ${CAMERA_POSITIONS.join(', ')})`;
   if (new Set(o.positions).size !== o.positions.length) return 'each camera position may appear only once';
-  if (!(o.triggerRateHz > 0 && o.triggerRateHz <= 1000)) {
-    return `trigger rate must be above 0 and at most 1000 bottles/s, got ${o.triggerRateHz}`;
+  if (!(o.triggerRateHz > 0 && o.triggerRateHz <= MAX_TRIGGER_RATE_HZ)) {
+    return `trigger rate must be above 0 and at most ${MAX_TRIGGER_RATE_HZ} bottles/s, got ${o.triggerRateHz}`;
   }
   if (!(Number.isInteger(o.maxBottles) && o.maxBottles >= 0)) return `bottle limit must be a whole number ≥ 0, got ${o.maxBottles}`;
   if (!(o.conveyorSpeedMps > 0 && o.conveyorSpeedMps <= 20)) return `conveyor speed must be above 0 and at most 20 m/s, got ${o.conveyorSpeedMps}`;
@@ -59,6 +64,9 @@ export function validateLine(o: LineOptions): string | undefined {
     return `the bottle reaches the reject gate ${deadlineBudgetMs(o).toFixed(0)} ms after its trigger (distance ÷ speed − actuator lead); at least 10 ms are needed`;
   }
   if (!(Number.isInteger(o.poolSlots) && o.poolSlots >= 0 && o.poolSlots <= 4096)) return `pool slots must be 0 (automatic) to 4096, got ${o.poolSlots}`;
+  if (o.poolSlots > 0 && o.poolSlots < 4 * o.positions.length) {
+    return `pool slots must be 0 (automatic) or at least 4 per camera position (${4 * o.positions.length}), got ${o.poolSlots}`;
+  }
   if (!(Number.isInteger(o.inspectionThreads) && o.inspectionThreads >= 0 && o.inspectionThreads <= 64)) {
     return `inspection threads must be 0 (one per core) to 64, got ${o.inspectionThreads}`;
   }
@@ -202,18 +210,22 @@ export class Line extends EventEmitter {
 
   private allocate(): void {
     const slotBytes = Math.max(1, ...this.cameraList().map((c) => c.maxFrameBytes));
-    const slots = this.options.poolSlots || this.autoPoolSlots();
+    const slots = this.options.poolSlots || this.autoPoolSlots(slotBytes);
     const threads = this.options.inspectionThreads || Math.max(1, os.availableParallelism());
     const addon = loadNative();
     this.framePool = new FramePool(this.id, slotBytes, slots);
     this.nativeInspector = new addon.Inspector(this.framePool.native, threads, slots);
   }
 
-  /** Enough slots for every view of every bottle between its trigger and its deadline, twice over. */
-  private autoPoolSlots(): number {
+  /**
+   * Enough slots for every view of every bottle between its trigger and its deadline, twice over,
+   * within a memory budget: past it, frames of bottles long decided are what is given up.
+   */
+  private autoPoolSlots(slotBytes: number): number {
     const views = Math.max(this.options.positions.length, this.cameras.size, 1);
     const inFlight = Math.ceil(this.options.triggerRateHz * (this.deadlineBudgetMs / 1000)) + 1;
-    return Math.max(16, views * inFlight * 2);
+    const wanted = Math.max(16, views * inFlight * 2);
+    return Math.max(views * 4, Math.min(wanted, Math.floor(AUTO_POOL_BYTES / slotBytes)));
   }
 
   /** Triggers are scheduled against the start time, so timer jitter does not add up into drift. */

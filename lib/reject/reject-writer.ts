@@ -19,6 +19,12 @@ export interface RejectWriterOptions {
   writeMarginMs: number;
   /** How often the heartbeat counter is written; 0 turns the heartbeat off. */
   heartbeatIntervalMs: number;
+  /**
+   * Whether the inspector is doing its job. The heartbeat stops while this is false, so the PLC
+   * notices an inspector that is up but not inspecting (a line that failed to start) as well as
+   * one that is gone.
+   */
+  inspecting?: () => boolean;
 }
 
 export interface RejectReport {
@@ -153,6 +159,7 @@ export class RejectWriter extends EventEmitter {
   }
 
   private async beat(): Promise<void> {
+    if (this.opts.inspecting && !this.opts.inspecting()) return this.heartbeatState(false, 'the line is not inspecting');
     if (this.link.state !== 'connected') return this.heartbeatState(false, `PLC link is ${this.link.state}`);
     this.heartbeatCount = (this.heartbeatCount + 1) >>> 0;
     try {

@@ -1,12 +1,12 @@
 import { BottleClassifier, validateClassifier, type ClassifierOptions } from '../../lib/decision/classifier';
 import { DEFAULT_DECISION, type Verdict } from '../../lib/decision/decide';
 import type { CameraSource } from '../../lib/camera/source';
-import type { InspectionResult } from '../../lib/inspection/types';
+import { checkInspectionResult, type InspectionResult } from '../../lib/inspection/types';
 import type { Bottle } from '../../lib/tracking/tracker';
 import { num } from '../shared/config';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
 import { startLineNode } from '../shared/setup';
-import { ThrottledStatus } from '../shared/status';
+import { ErrorThrottle, ThrottledStatus } from '../shared/status';
 
 /**
  * Groups the inspection results of each bottle's views and sends one verdict per bottle: pass,
@@ -36,6 +36,7 @@ export = function register(RED: NodeAPI): void {
       }));
     }
 
+    const strays = new ErrorThrottle();
     const classifier = new BottleClassifier(line.options.positions, options, line.clock);
     const counts = { pass: 0, fail: 0, uncertain: 0 };
     view.show('idle', RED._('classify.status.waiting'));
@@ -52,9 +53,15 @@ export = function register(RED: NodeAPI): void {
     line.on('missed', onMissed);
 
     this.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
-      const result = msg.inspection as InspectionResult | undefined;
-      if (!result || typeof result !== 'object' || !Number.isInteger(result.bottleId) || typeof result.position !== 'string') {
-        done(new Error(RED._('classify.errors.noInspection')));
+      const problem = checkInspectionResult(msg.inspection, line.options.positions);
+      if (problem) {
+        done(new Error(RED._('classify.errors.badInspection', { reason: problem })));
+        return;
+      }
+      const result = msg.inspection as InspectionResult;
+      if (!line.tracker.get(result.bottleId)) {
+        // The bottle left the line (settled at its deadline) or never was on it: nothing to decide.
+        strays.report(done, RED._('classify.errors.notOnLine', { bottle: result.bottleId }));
         return;
       }
       classifier.add(result);

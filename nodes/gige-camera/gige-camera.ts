@@ -29,7 +29,7 @@ export = function register(RED: NodeAPI): void {
     const width = num(def, 'width', 0);
     const height = num(def, 'height', 0);
     const folder = resolveFolder(RED, str(def, 'folder'));
-    const source: CameraSource = new ReplaySource({
+    const source = new ReplaySource({
       id: def.id,
       position,
       folder,
@@ -43,7 +43,12 @@ export = function register(RED: NodeAPI): void {
     line.registerCamera(source);
     view.show('busy', RED._('gige-camera.status.loading'));
     source.ready().then(
-      () => view.show('ok', RED._('gige-camera.status.ready', { folder: str(def, 'folder') })),
+      () => {
+        view.show('ok', RED._('gige-camera.status.ready', { folder: str(def, 'folder') }));
+        if (source.unreadable.length > 0) {
+          this.warn(RED._('gige-camera.errors.unreadable', { count: source.unreadable.length, files: source.unreadable.slice(0, 3).join(', ') }));
+        }
+      },
       (err: unknown) => {
         view.show('error', errorMessage(err));
         this.error(RED._('gige-camera.errors.source', { reason: errorMessage(err) }));

@@ -6,7 +6,7 @@ import { errorCode, errorMessage } from '../../lib/util/errors';
 import { num, resolveFolder, str } from '../shared/config';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../shared/red';
 import { startLineNode } from '../shared/setup';
-import { ThrottledStatus } from '../shared/status';
+import { ErrorThrottle, ThrottledStatus } from '../shared/status';
 
 /**
  * Inspects each frame it is given against a reference taught from good bottles, on the line's
@@ -35,7 +35,8 @@ export = function register(RED: NodeAPI): void {
     }
 
     let closed = false;
-    const counts = { inspected: 0, withDefects: 0, failed: 0 };
+    const counts = { inspected: 0, overThreshold: 0, failed: 0 };
+    const viewErrors = new ErrorThrottle();
     const teachFolder = resolveFolder(RED, str(def, 'teachFolder'));
     const resize = width > 0 && height > 0 ? { width, height } : undefined;
 
@@ -75,12 +76,16 @@ export = function register(RED: NodeAPI): void {
       }
       const finish = (result: InspectionResult): void => {
         counts.inspected++;
-        if (result.defects.length > 0) counts.withDefects++;
+        // Counted like a default decision would: a defect whose region departs by the threshold.
+        if (result.defects.some((d) => d.severity >= 0.5)) counts.overThreshold++;
         if (!result.ok) counts.failed++;
         send({ topic: msg.topic, bottleId: frame.bottleId, frame, inspection: result });
         status.show(counts.failed > 0 ? 'warn' : 'ok', RED._('inspect.status.counts', counts));
-        if (result.ok) done();
-        else done(new Error(RED._('inspect.errors.view', { bottle: frame.bottleId, reason: result.error?.message ?? '' })));
+        if (result.ok || closed) done();
+        else {
+          viewErrors.report(done, RED._('inspect.errors.view', { bottle: frame.bottleId, reason: result.error?.message ?? '' }),
+            result.error?.code);
+        }
       };
       const reference = references.get(frame.pixelFormat);
       if (!reference) {

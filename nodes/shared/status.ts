@@ -62,3 +62,28 @@ export class ThrottledStatus {
     this.view.show(kind, text);
   }
 }
+
+/**
+ * Reports per-message failures to Node-RED (`done(err)`, which logs them and wakes Catch nodes)
+ * without flooding the log: the first failure of a kind is reported, repeats within the window
+ * are counted and mentioned with the next one reported after it. The message itself still goes
+ * out where the node sends results, so nothing is hidden from the flow.
+ */
+export class ErrorThrottle {
+  private readonly seen = new Map<string, { atMs: number; repeats: number }>();
+
+  constructor(private readonly windowMs = 10_000) {}
+
+  report(done: (err?: Error) => void, message: string, kind = message): void {
+    const now = Date.now();
+    const last = this.seen.get(kind);
+    if (last && now - last.atMs < this.windowMs) {
+      last.repeats++;
+      done();
+      return;
+    }
+    const repeats = last?.repeats ?? 0;
+    this.seen.set(kind, { atMs: now, repeats: 0 });
+    done(new Error(repeats > 0 ? `${message} (and ${repeats} more like it before)` : message));
+  }
+}
