@@ -6,7 +6,7 @@ import * as path from 'node:path';
 
 import { evaluate, parseLabels, type ConfusionCounts } from '../tools/evaluate';
 import { errorCode } from '../lib/util/errors';
-import { imagesDir, repoRoot } from './support/images';
+import { imagesDir, repoRoot, sampleImagesDir } from './support/images';
 
 const images = imagesDir();
 const labels = path.join(images, 'labels.csv');
@@ -78,6 +78,55 @@ describe('evaluate', () => {
     assert.match(stderr, /mystery_view/);
   });
 
+  it('refuses a labels file with only a header row, naming the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evaluate-'));
+    const file = path.join(dir, 'labels.csv');
+    fs.writeFileSync(file, 'file,label,defect_type,view\r\n');
+    await assert.rejects(evaluate({ images, labels: file, teach }), (err: Error) =>
+      errorCode(err) === 'INVALID_INPUT' && err.message === `labels file ${file} lists no images`);
+    const { code, stdout, stderr } = await run(['--images', images, '--labels', file, '--teach', teach, '--json']);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.equal(stderr, `evaluate: labels file ${file} lists no images\n`);
+  });
+
+  it('counts a missing or undecodable image as an unreadable fail', async () => {
+    const samples = sampleImagesDir();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evaluate-'));
+    fs.mkdirSync(path.join(dir, 'top_view', 'good'), { recursive: true });
+    fs.copyFileSync(path.join(samples, 'top_view', 'good', 'mvtec_test_good_000.png'),
+      path.join(dir, 'top_view', 'good', 'real.png'));
+    fs.writeFileSync(path.join(dir, 'top_view', 'good', 'garbage.png'), 'not an image');
+    const file = path.join(dir, 'labels.csv');
+    fs.writeFileSync(file, [
+      'file,label,defect_type,view',
+      'top_view/good/real.png,pass,,top',
+      'top_view/good/missing.png,pass,,top',
+      'top_view/good/garbage.png,fail,broken_large,top',
+      '',
+    ].join('\n'));
+    const sampleTeach = path.join(samples, 'teach');
+
+    const report = await evaluate({ images: dir, labels: file, teach: sampleTeach, details: true });
+    assert.equal(report.total, 3);
+    assert.equal(report.unreadable, 2);
+    assert.equal(report.trueNegative, 1);
+    assert.equal(report.falsePositive, 1, 'the missing good image counts as a fail');
+    assert.equal(report.truePositive, 1, 'the undecodable image counts as a fail');
+    const byFile = new Map(report.details?.map((d) => [d.file, d]));
+    assert.equal(byFile.get('top_view/good/real.png')?.unreadable, undefined);
+    assert.equal(byFile.get('top_view/good/missing.png')?.unreadable, true);
+    assert.match(byFile.get('top_view/good/missing.png')?.error ?? '', /missing\.png does not exist/);
+    assert.equal(byFile.get('top_view/good/garbage.png')?.unreadable, true);
+
+    const { code, stdout, stderr } = await run(['--images', dir, '--labels', file, '--teach', sampleTeach, '--json']);
+    assert.equal(code, 0, stderr);
+    assert.equal((JSON.parse(stdout) as { unreadable: number }).unreadable, 2);
+    assert.match(stderr, /^BAD top_view\/good\/missing\.png expected pass got unreadable, counted as fail \(.*does not exist\)$/m);
+    assert.match(stderr, /^ok  top_view\/good\/garbage\.png expected fail got unreadable, counted as fail \(/m);
+    assert.match(stderr, /^ok  top_view\/good\/real\.png expected pass got pass /m);
+  });
+
   it('prints exactly one JSON object on stdout with --json', async () => {
     const { code, stdout, stderr } = await run([
       '--images', images, '--labels', labels, '--teach', teach, '--json', '--threshold', '4',
@@ -87,10 +136,11 @@ describe('evaluate', () => {
     const report = JSON.parse(stdout) as Record<string, unknown> & ConfusionCounts;
     for (const key of [
       'total', 'truePositive', 'falsePositive', 'trueNegative', 'falseNegative', 'perDefectType',
-      'perView', 'msPerImage', 'images', 'config',
+      'perView', 'msPerImage', 'images', 'config', 'unreadable',
     ]) {
       assert.ok(key in report, key);
     }
+    assert.equal(report.unreadable, 0);
     assert.equal(sum(report), report.total);
     assert.equal((report.config as { inspect: { threshold: number } }).inspect.threshold, 4);
     assert.match(stderr, /taught/);

@@ -1,7 +1,7 @@
 /**
  * Benchmarks, printed as one JSON object with --json (progress goes to standard error).
  *
- *   npm run bench -- [--json] [--images DIR] [--seconds N]
+ *   npm run --silent bench -- [--json] [--images DIR] [--seconds N]
  *
  * Images default to ../shared/data/bottles when it is beside the repository, else to the samples
  * in examples/images.

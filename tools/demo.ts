@@ -3,6 +3,10 @@
  * bottle images. Run through `scripts/demo.sh`, which sets the package up first.
  *
  *   node dist/tools/demo.js [--images DIR] [--port 1880] [--plc-port 4840]
+ *
+ * --images DIR replays DIR (laid out like examples/images) instead of the samples; --port is
+ * Node-RED's port, --plc-port the simulated PLC's. The flow's endpoint, and the endpoint named in
+ * the tab's description, are pointed at the PLC that was started.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,6 +52,10 @@ function demoFlow(endpointUrl: string, images?: string): unknown[] {
   const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'flows', 'replay-line.json'), 'utf8')) as Record<string, unknown>[];
   for (const node of flow) {
     if (node.type === 'opcua-endpoint') node.endpoint = endpointUrl;
+    // The tab's description names the default endpoint; name the one this demo started instead.
+    if (node.type === 'tab' && typeof node.info === 'string') {
+      node.info = node.info.replace(/opc\.tcp:\/\/[\w.-]+(?::\d+)?/g, endpointUrl);
+    }
     for (const key of ['folder', 'teachFolder']) {
       const value = node[key];
       if (images && typeof value === 'string' && value.startsWith('@samples/')) {

@@ -8,7 +8,8 @@
  * labels: CSV `file,label,defect_type,view` with a header row; `label` is pass or fail; several
  * defect types are joined by `+`. The first path segment of `file` names its view; each view is
  * taught from the good images in `<teach>/<view>/`. An image counts as detected (positive) when
- * its verdict under DEFAULT_DECISION is not `pass` (uncertain and unreadable count as fail).
+ * its verdict under DEFAULT_DECISION is not `pass` (uncertain and unreadable count as fail; the
+ * report counts the unreadable ones, missing files included, in `unreadable`).
  * With --json, stdout holds exactly one JSON object and all logging goes to stderr.
  */
 import * as fs from 'node:fs';
@@ -56,10 +57,14 @@ export interface ImageOutcome {
   score: number;
   defects: { severity: number; confidence: number; areaPx: number; counted: boolean }[];
   error?: string;
+  /** The image is missing or could not be decoded; it counts as a fail. */
+  unreadable?: true;
 }
 
 export interface EvaluationReport extends ConfusionCounts {
   images: string;
+  /** Listed images that are missing or could not be decoded; each is counted as a fail. */
+  unreadable: number;
   perDefectType: Record<string, { total: number; detected: number }>;
   perView: Record<string, ConfusionCounts>;
   /** Average native inspection time per image, in milliseconds. */
@@ -134,6 +139,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
       'FOLDER_MISSING', `cannot read labels file ${opts.labels}: ${errorMessage(err)}`);
   }
   const rows = parseLabels(labelText, opts.labels);
+  if (rows.length === 0) {
+    throw new InspectionError('INVALID_INPUT', `labels file ${opts.labels} lists no images`);
+  }
   const views = [...new Set(rows.map((r) => r.view))].sort();
 
   // One reference per view; a view without a teach folder is a configuration error.
@@ -158,6 +166,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
   const report: EvaluationReport = {
     ...emptyCounts(),
     images: opts.images,
+    unreadable: 0,
     perDefectType: {},
     perView: {},
     msPerImage: 0,
@@ -178,6 +187,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
       }
       const verdict = decide(index, 0, ['top'], new Map([['top', result]]), DEFAULT_DECISION, 0);
       const detected = verdict.verdict !== 'pass';
+      const unreadable = !result.ok && result.error?.code === 'IMAGE_UNREADABLE';
+      if (unreadable) report.unreadable++;
 
       tally(report, row.expectedFail, detected);
       report.perView[row.view] ??= emptyCounts();
@@ -198,12 +209,16 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
           counted: counted.has(`${d.rect.x},${d.rect.y},${d.areaPx}`),
         })),
         ...(result.error ? { error: `${result.error.code}: ${result.error.message}` } : {}),
+        ...(unreadable ? { unreadable: true as const } : {}),
       };
       report.details?.push(outcome);
       const mark = detected === row.expectedFail ? 'ok ' : 'BAD';
-      log(`${mark} ${row.file} expected ${row.expectedFail ? 'fail' : 'pass'} got ${verdict.verdict} ` +
-        `score ${outcome.score} defects ${result.defects.length}` +
-        (outcome.error ? ` (${outcome.error})` : ''));
+      const expected = `expected ${row.expectedFail ? 'fail' : 'pass'}`;
+      log(unreadable
+        ? `${mark} ${row.file} ${expected} got unreadable, counted as fail (${result.error?.message})`
+        : `${mark} ${row.file} ${expected} got ${verdict.verdict} ` +
+          `score ${outcome.score} defects ${result.defects.length}` +
+          (outcome.error ? ` (${outcome.error})` : ''));
     }
   } finally {
     inspector.close();
@@ -229,7 +244,8 @@ async function inspectOne(
   try {
     image = await loadImage(file, { grey: reference.pixelFormat === 'Mono8' });
   } catch (err) {
-    return failed(errorCode(err) ?? 'IMAGE_UNREADABLE', errorMessage(err));
+    // Missing or undecodable: either way the image is unreadable, and counts as a fail.
+    return failed('IMAGE_UNREADABLE', fs.existsSync(file) ? errorMessage(err) : `${file} does not exist`);
   }
   if (image.width * image.height * channelsOf(image.pixelFormat) > pool.slotBytes) {
     return failed('SIZE_MISMATCH', `${file} is ${image.width}x${image.height}, the reference is ` +
@@ -262,6 +278,7 @@ export function formatReport(r: EvaluationReport): string {
       `(${pct(r.truePositive, r.truePositive + r.falseNegative)}), good passed ${r.trueNegative}/` +
       `${r.trueNegative + r.falsePositive} (${pct(r.trueNegative, r.trueNegative + r.falsePositive)}), ` +
       `${r.msPerImage} ms per image`,
+    ...(r.unreadable > 0 ? [`unreadable images (counted as fail): ${r.unreadable}`] : []),
     '',
     'per view:            TP   FP   TN   FN',
     ...Object.entries(r.perView).map(([view, c]) =>
