@@ -1,5 +1,6 @@
-# Native core of node-red-contrib-bottle-inspection: frame pool, inspection threads and the
-# taught-reference method. OpenCV comes from the system through pkg-config (opencv4).
+# Native core of node-red-contrib-bottle-inspection: frame pool, inspection threads, the
+# taught-reference method and GigE Vision acquisition. OpenCV and Aravis come from the system
+# through pkg-config (opencv4, aravis-0.8).
 {
   'targets': [
     {
@@ -16,13 +17,17 @@
         'native/src/inspector.cc',
         'native/src/inspector_wrap.cc',
         'native/src/teach_worker.cc',
+        'native/src/gige_config.cc',
+        'native/src/gige_camera.cc',
+        'native/src/gige_wrap.cc',
       ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(pkg-config --cflags-only-I opencv4 | sed 's/-I//g')",
+        "<!@(pkg-config --cflags-only-I aravis-0.8 | sed 's/-I//g')",
       ],
       # Only the OpenCV libraries the code calls end up as dependencies (--as-needed).
-      'libraries': [ "<!@(pkg-config --libs opencv4)" ],
+      'libraries': [ "<!@(pkg-config --libs opencv4)", "<!@(pkg-config --libs aravis-0.8)" ],
       'defines': [ 'NAPI_CPP_EXCEPTIONS', 'NAPI_VERSION=8' ],
       'cflags!': [ '-fno-exceptions', '-fno-rtti' ],
       'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17', '-std=gnu++14' ],

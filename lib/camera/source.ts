@@ -25,6 +25,8 @@ export interface CameraSource {
   /** Resolves once the source can serve triggers (images decoded, camera opened). */
   ready(): Promise<void>;
   capture(bottle: Bottle, pool: FramePool): void;
+  /** Called once the line's pool exists, for sources that stream into it on their own (GigE). */
+  attach?(pool: FramePool): void;
   onFrame?: (frame: FrameRef) => void;
   onMissed?: (bottle: Bottle, reason: string) => void;
   counters(): CameraCounters;

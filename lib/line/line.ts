@@ -160,6 +160,7 @@ export class Line extends EventEmitter {
       await Promise.all([...this.cameraList().map((c) => c.ready()), ...this.prerequisites]);
       if (this.isClosed()) return;
       this.allocate();
+      for (const camera of this.cameras.values()) camera.attach?.(this.framePool!);
     } catch (err) {
       if (!this.isClosed()) this.setState('error', errorMessage(err));
       throw err;

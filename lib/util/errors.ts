@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'PLC_WRITE_FAILED'
   | 'PLC_READ_FAILED'
   | 'DEADLINE_PASSED'
-  | 'NATIVE_UNAVAILABLE';
+  | 'NATIVE_UNAVAILABLE'
+  | 'CAMERA_NOT_FOUND'
+  | 'CAMERA_ERROR';
 
 export class InspectionError extends Error {
   readonly code: ErrorCode;

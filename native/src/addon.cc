@@ -4,6 +4,7 @@
 #include <opencv2/core.hpp>
 
 #include "addon.h"
+#include "gige_wrap.h"
 #include "inspector_wrap.h"
 #include "pool_wrap.h"
 #include "reference_wrap.h"
@@ -28,6 +29,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("FramePool", pool);
   exports.Set("Inspector", inspector);
+  exports.Set("GigeCamera", GigeWrap::Define(env));
+  exports.Set("discover", Napi::Function::New(env, Discover, "discover"));
   exports.Set("teach", Napi::Function::New(env, Teach, "teach"));
   exports.Set("deserializeReference",
               Napi::Function::New(env, ReferenceWrap::Deserialize, "deserializeReference"));

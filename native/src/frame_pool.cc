@@ -34,7 +34,7 @@ std::optional<SlotTicket> FramePoolCore::Write(const uint8_t* pixels, int width,
     for (uint32_t i = 0; i < slot_count_; ++i) {
       const uint32_t candidate = (next_slot_ + i) % slot_count_;
       Slot& slot = slots_[candidate];
-      if (slot.pins.load(std::memory_order_relaxed) == 0 && !slot.writing) {
+      if (FreeLocked(slot)) {
         chosen = candidate;
         break;
       }
@@ -63,7 +63,7 @@ std::optional<SlotTicket> FramePoolCore::Write(const uint8_t* pixels, int width,
   ++writes_;
   if (closed_) {
     // Closed while copying (from another thread): the frame is lost with the pool.
-    if (pinned_slots_ == 0 && writers_ == 0) FreeStorageLocked();
+    if (UnusedLocked()) FreeStorageLocked();
     throw NativeFailure(code::kPoolClosed, "the frame pool was closed while a frame was written");
   }
   return SlotTicket{chosen, generation};
@@ -74,7 +74,10 @@ PinStatus FramePoolCore::Pin(uint32_t slot_index, uint64_t generation, PinnedFra
   if (closed_) return PinStatus::kClosed;
   if (slot_index >= slot_count_) return PinStatus::kExpired;
   Slot& slot = slots_[slot_index];
-  if (slot.writing || slot.generation != generation || generation == 0) return PinStatus::kExpired;
+  if (slot.writing || slot.held || slot.generation != generation || generation == 0 ||
+      slot.width == 0) {
+    return PinStatus::kExpired;
+  }
   if (slot.pins.fetch_add(1, std::memory_order_relaxed) == 0) ++pinned_slots_;
   out->data = SlotData(slot_index);
   out->width = slot.width;
@@ -90,7 +93,57 @@ void FramePoolCore::Unpin(uint32_t slot_index) {
   Slot& slot = slots_[slot_index];
   if (slot.pins.load(std::memory_order_relaxed) == 0) return;
   if (slot.pins.fetch_sub(1, std::memory_order_relaxed) == 1) --pinned_slots_;
-  if (closed_ && pinned_slots_ == 0 && writers_ == 0) FreeStorageLocked();
+  if (closed_ && UnusedLocked()) FreeStorageLocked();
+}
+
+std::optional<ReservedSlot> FramePoolCore::Reserve() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return std::nullopt;
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    const uint32_t candidate = (next_slot_ + i) % slot_count_;
+    Slot& slot = slots_[candidate];
+    if (!FreeLocked(slot)) continue;
+    slot.held = true;
+    ++held_;
+    const uint64_t generation = ++slot.generation;
+    next_slot_ = (candidate + 1) % slot_count_;
+    return ReservedSlot{candidate, generation, SlotData(candidate)};
+  }
+  ++dropped_;
+  return std::nullopt;
+}
+
+bool FramePoolCore::Commit(uint32_t slot_index, int width, int height, int channels) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (slot_index >= slot_count_ || !slots_[slot_index].held) return false;
+  Slot& slot = slots_[slot_index];
+  slot.held = false;
+  --held_;
+  if (closed_) {
+    if (UnusedLocked()) FreeStorageLocked();
+    return false;
+  }
+  slot.width = width;
+  slot.height = height;
+  slot.channels = channels;
+  ++writes_;
+  return true;
+}
+
+void FramePoolCore::Release(uint32_t slot_index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (slot_index >= slot_count_ || !slots_[slot_index].held) return;
+  Slot& slot = slots_[slot_index];
+  slot.held = false;
+  --held_;
+  // The reservation bumped the generation; with no frame, nothing may read the old one either.
+  slot.width = slot.height = slot.channels = 0;
+  if (closed_ && UnusedLocked()) FreeStorageLocked();
+}
+
+uint32_t FramePoolCore::held() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return held_;
 }
 
 bool FramePoolCore::IsValid(uint32_t slot_index, uint64_t generation) const {
@@ -98,7 +151,7 @@ bool FramePoolCore::IsValid(uint32_t slot_index, uint64_t generation) const {
   if (closed_) throw NativeFailure(code::kPoolClosed, "the frame pool is closed");
   if (slot_index >= slot_count_ || generation == 0) return false;
   const Slot& slot = slots_[slot_index];
-  return !slot.writing && slot.generation == generation;
+  return !slot.writing && !slot.held && slot.generation == generation;
 }
 
 uint64_t FramePoolCore::GenerationOf(uint32_t slot_index) const {
@@ -108,14 +161,14 @@ uint64_t FramePoolCore::GenerationOf(uint32_t slot_index) const {
 
 PoolCounters FramePoolCore::Counters() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return PoolCounters{writes_, dropped_, pinned_slots_};
+  return PoolCounters{writes_, dropped_, pinned_slots_, held_};
 }
 
 void FramePoolCore::Close() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) return;
   closed_ = true;
-  if (pinned_slots_ == 0 && writers_ == 0) FreeStorageLocked();
+  if (UnusedLocked()) FreeStorageLocked();
 }
 
 bool FramePoolCore::closed() const {

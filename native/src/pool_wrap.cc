@@ -46,12 +46,16 @@ Napi::Function PoolWrap::Define(Napi::Env env) {
                      {
                          InstanceAccessor<&PoolWrap::SlotCount>("slotCount"),
                          InstanceAccessor<&PoolWrap::SlotBytes>("slotBytes"),
+                         InstanceAccessor<&PoolWrap::HeldSlots>("heldSlots"),
                          InstanceMethod<&PoolWrap::Write>("write"),
                          InstanceMethod<&PoolWrap::Read>("read"),
                          InstanceMethod<&PoolWrap::IsValid>("isValid"),
                          InstanceMethod<&PoolWrap::Pin>("pin"),
                          InstanceMethod<&PoolWrap::Unpin>("unpin"),
                          InstanceMethod<&PoolWrap::Counters>("counters"),
+                         InstanceMethod<&PoolWrap::Reserve>("reserve"),
+                         InstanceMethod<&PoolWrap::Commit>("commit"),
+                         InstanceMethod<&PoolWrap::Release>("release"),
                          InstanceMethod<&PoolWrap::Close>("close"),
                      });
 }
@@ -81,6 +85,11 @@ void PoolWrap::ThrowIfClosed(Napi::Env env) const {
 
 Napi::Value PoolWrap::SlotCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), core_->slot_count());
+}
+
+// Slots reserved by external writers (cameras) right now; 0 once every camera gave them back.
+Napi::Value PoolWrap::HeldSlots(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), core_->held());
 }
 
 Napi::Value PoolWrap::SlotBytes(const Napi::CallbackInfo& info) {
@@ -192,6 +201,40 @@ Napi::Value PoolWrap::Counters(const Napi::CallbackInfo& info) {
   out.Set("dropped", Napi::Number::New(env, static_cast<double>(c.dropped)));
   out.Set("pinned", Napi::Number::New(env, c.pinned));
   return out;
+}
+
+// reserve() → { slot, generation } | null. The external-writer path from JS, for tests: the slot's
+// bytes keep whatever they held; cameras reserve natively.
+Napi::Value PoolWrap::Reserve(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ThrowIfClosed(env);
+  std::optional<ReservedSlot> reserved = core_->Reserve();
+  if (!reserved) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("slot", Napi::Number::New(env, reserved->slot));
+  out.Set("generation", Napi::Number::New(env, static_cast<double>(reserved->generation)));
+  return out;
+}
+
+// commit(slot, width, height, channels) → boolean
+Napi::Value PoolWrap::Commit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto slot = static_cast<uint32_t>(std::min(NumberArg(info, 0, "slot"), 4294967295.0));
+  const double width = NumberArg(info, 1, "width");
+  const double height = NumberArg(info, 2, "height");
+  const double channels = NumberArg(info, 3, "channels");
+  if (width < 1 || height < 1 || channels < 1 || channels > 4 ||
+      width * height * channels > static_cast<double>(core_->slot_bytes())) {
+    ThrowError(env, code::kInvalidInput,
+               "commit needs width, height ≥ 1, channels 1..4 and a frame that fits the slot");
+  }
+  return Napi::Boolean::New(env, core_->Commit(slot, static_cast<int>(width),
+                                               static_cast<int>(height), static_cast<int>(channels)));
+}
+
+void PoolWrap::Release(const Napi::CallbackInfo& info) {
+  const auto slot = static_cast<uint32_t>(std::min(NumberArg(info, 0, "slot"), 4294967295.0));
+  core_->Release(slot);
 }
 
 void PoolWrap::Close(const Napi::CallbackInfo& info) { core_->Close(); }

@@ -21,12 +21,16 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
  private:
   Napi::Value SlotCount(const Napi::CallbackInfo& info);
   Napi::Value SlotBytes(const Napi::CallbackInfo& info);
+  Napi::Value HeldSlots(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value IsValid(const Napi::CallbackInfo& info);
   Napi::Value Pin(const Napi::CallbackInfo& info);
   void Unpin(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
+  Napi::Value Reserve(const Napi::CallbackInfo& info);
+  Napi::Value Commit(const Napi::CallbackInfo& info);
+  void Release(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
   void ThrowIfClosed(Napi::Env env) const;
