@@ -106,6 +106,30 @@
             };
         }
 
+        /**
+         * A validator for a number field that may be left blank (the runtime then leaves the
+         * setting alone): blank passes, anything else must satisfy `ok`; the message
+         * validation.<key> is given the value and any `subs`.
+         */
+        function optionalRule(key, ok, subs) {
+            return function (value, opt) {
+                if (value === undefined || value === null || String(value).trim() === '') return true;
+                if (ok(numberOr(value, NaN))) return true;
+                return fail(opt, key, Object.assign({ value: value }, subs));
+            };
+        }
+
+        /**
+         * Applies `rule` only while the node's `field` (as on screen, see markEditing) is one of
+         * `values`, so fields of a choice not taken never block a deploy.
+         */
+        function onlyWhen(field, values, rule) {
+            return function (value, opt) {
+                if (values.indexOf(current(this, field)) < 0) return true;
+                return rule.call(this, value, opt);
+            };
+        }
+
         return {
             t: t,
             fail: fail,
@@ -114,6 +138,8 @@
             current: current,
             markEditing: markEditing,
             sideRule: sideRule,
+            optionalRule: optionalRule,
+            onlyWhen: onlyWhen,
         };
     }
 
