@@ -12,6 +12,7 @@
         'native/src/frame_pool.cc',
         'native/src/pool_wrap.cc',
         'native/src/kernels.cc',
+        'native/src/demosaic.cc',
         'native/src/reference.cc',
         'native/src/reference_wrap.cc',
         'native/src/inspector.cc',

@@ -16,7 +16,7 @@
  */
 import { EventEmitter } from 'node:events';
 
-import type { CameraPosition, FrameRef, PixelFormat } from '../frames/frame-ref';
+import { bytesPerPixel, type CameraPosition, type FrameRef, type PixelFormat } from '../frames/frame-ref';
 import type { FramePool } from '../frames/frame-pool';
 import { loadNative } from '../native';
 import type {
@@ -46,6 +46,19 @@ export interface GigeSourceOptions {
   pool?: FramePool;
 }
 
+/**
+ * The frame reference a GigeSource hands on: a FrameRef plus the GigE Vision frame id. It stays
+ * plain data, so it travels in messages like any FrameRef.
+ */
+export interface GigeFrameRef extends FrameRef {
+  /**
+   * The GVSP block id (ArvBuffer frame id) the camera gave the frame: counts up by one per frame
+   * the camera sent (16 bit in GigE Vision 1.x, skipping 0), so gaps show frames lost on the
+   * way. Optional for readers: only GigE frames carry it.
+   */
+  frameId?: number;
+}
+
 export interface GigeSourceCounters extends CameraCounters {
   completed: number; incomplete: number; timedOut: number; nonMonotonic: number; underruns: number;
   skippedFrames: number; missingPackets: number; resentPackets: number;
@@ -65,7 +78,16 @@ export class GigeError extends Error {
   }
 }
 
-const PFNC_NAMES: Record<number, PixelFormat> = { 0x01080001: 'Mono8', 0x02180014: 'RGB8' };
+/** GenICam PFNC codes of the formats a frame can be handed on in (as in aravis-0.8 arvenums.h). */
+const PFNC_NAMES: Record<number, PixelFormat> = {
+  0x01080001: 'Mono8',
+  0x01100007: 'Mono16',
+  0x01080008: 'BayerGR8',
+  0x01080009: 'BayerRG8',
+  0x0108000a: 'BayerGB8',
+  0x0108000b: 'BayerBG8',
+  0x02180014: 'RGB8',
+};
 const REOPEN_MIN_MS = 500;
 const REOPEN_MAX_MS = 5000;
 const WATCHDOG_MIN_MS = 500;
@@ -236,18 +258,20 @@ export class GigeSource extends EventEmitter implements CameraSource {
     }
     this.clock.clearTimeout(waiter.timer);
     const format = PFNC_NAMES[e.pixelFormat];
-    if (!format || !this.pool) {
+    if (!format || !this.pool || e.bytesPerPixel !== bytesPerPixel(format)) {
       this.miss(waiter.bottle, `pixel format 0x${e.pixelFormat.toString(16)} cannot be handed on as a frame`);
       return;
     }
     this.count.frames++;
-    this.onFrame?.({
+    const frame: GigeFrameRef = {
       line: this.pool.lineId, slot: e.slot, generation: e.generation, camera: this.id,
       position: this.position, bottleId: waiter.bottle.id, sequence: ++this.sequence,
       triggerTimeMs: waiter.bottle.triggerTimeMs, captureTimeMs: now,
       width: e.width, height: e.height, pixelFormat: format,
       source: this.opts.camera.serial ?? this.opts.camera.userId ?? this.opts.camera.address,
-    });
+      frameId: e.frameId,
+    };
+    this.onFrame?.(frame);
   }
 
   private armWatchdog(): void {

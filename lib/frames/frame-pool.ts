@@ -5,7 +5,7 @@
  * inspection threads, which pin a slot while they read it. Arguments are validated here before
  * they cross into C++.
  */
-import { channelsOf, type FrameRef } from './frame-ref';
+import { PIXEL_FORMATS, bytesPerPixel, isPixelFormat, type FrameRef } from './frame-ref';
 import type { DecodedImage } from '../inspection/images';
 import { loadNative } from '../native';
 import type { NativeFramePool } from '../native/types';
@@ -72,16 +72,17 @@ export class FramePool {
       throw new InspectionError(
         'INVALID_INPUT', `image size must be whole numbers ≥ 1, got ${width}x${height}`);
     }
-    if (pixelFormat !== 'RGB8' && pixelFormat !== 'Mono8') {
+    if (!isPixelFormat(pixelFormat)) {
       throw new InspectionError(
-        'INVALID_INPUT', `pixel format must be RGB8 or Mono8, got ${String(pixelFormat)}`);
+        'INVALID_INPUT', `pixel format must be one of ${PIXEL_FORMATS.join(', ')}, got ${String(pixelFormat)}`);
     }
-    const channels = channelsOf(pixelFormat);
-    const bytes = width * height * channels;
+    const perPixel = bytesPerPixel(pixelFormat);
+    const bytes = width * height * perPixel;
     if (!(pixels instanceof Uint8Array) || pixels.length !== bytes) {
       throw new InspectionError(
         'INVALID_INPUT',
-        `${width}x${height} ${pixelFormat} needs ${bytes} bytes of pixels, got ${pixels?.length}`,
+        `${width}x${height} ${pixelFormat} (${perPixel} byte${perPixel > 1 ? 's' : ''} a pixel) needs ` +
+          `${bytes} bytes of pixels, got ${pixels?.length}`,
       );
     }
     if (bytes > this.slotBytes) {
@@ -91,7 +92,7 @@ export class FramePool {
           `${this.slotBytes} bytes`,
       );
     }
-    const where = this.pool.write(pixels, width, height, channels);
+    const where = this.pool.write(pixels, width, height, perPixel);
     if (!where) return null;
     const source = meta.source ?? image.source;
     return {

@@ -30,11 +30,48 @@ export interface FrameRef {
 export type CameraPosition = 'top' | 'bottom' | 'left' | 'right';
 export const CAMERA_POSITIONS: readonly CameraPosition[] = ['top', 'bottom', 'left', 'right'];
 
-/** Pixel layouts a pool slot can hold. RGB8 is packed R,G,B; Mono8 one byte a pixel. */
-export type PixelFormat = 'Mono8' | 'RGB8';
+/**
+ * Pixel layouts a pool slot can hold, named as GenICam PFNC names them. RGB8 is packed R,G,B;
+ * Mono8 one byte a pixel; Mono16 two bytes a pixel, little-endian (as GigE Vision sends it);
+ * Bayer*8 one byte a pixel of the raw sensor mosaic, named by its top-left 2x2 block read row by
+ * row (BayerRG8 is R G / G B). The pool keeps frames as they came: Bayer is demosaicked and Mono16
+ * brought to 8 bits on the inspection thread.
+ */
+export type PixelFormat = 'Mono8' | 'RGB8' | 'Mono16' | 'BayerRG8' | 'BayerGB8' | 'BayerGR8' | 'BayerBG8';
 
+export const PIXEL_FORMATS: readonly PixelFormat[] = [
+  'Mono8', 'RGB8', 'Mono16', 'BayerRG8', 'BayerGB8', 'BayerGR8', 'BayerBG8',
+];
+
+/** The formats a reference is taught in: every frame is compared with one of these. */
+export type ReferenceFormat = 'Mono8' | 'RGB8';
+
+export function isPixelFormat(value: unknown): value is PixelFormat {
+  return PIXEL_FORMATS.includes(value as PixelFormat);
+}
+
+/** Bytes one pixel takes in a pool slot. */
+export function bytesPerPixel(format: PixelFormat): number {
+  switch (format) {
+    case 'RGB8': return 3;
+    case 'Mono16': return 2;
+    default: return 1;
+  }
+}
+
+/** True for formats that carry colour (RGB8 and the Bayer mosaics). */
+export function isColour(format: PixelFormat): boolean {
+  return format === 'RGB8' || format.startsWith('Bayer');
+}
+
+/** The reference format a frame is inspected against: RGB8 for colour, Mono8 for grey. */
+export function referenceFormatOf(format: PixelFormat): ReferenceFormat {
+  return isColour(format) ? 'RGB8' : 'Mono8';
+}
+
+/** Channels of the image the inspection works on: 3 for colour, 1 for grey (not bytes a pixel). */
 export function channelsOf(format: PixelFormat): number {
-  return format === 'RGB8' ? 3 : 1;
+  return isColour(format) ? 3 : 1;
 }
 
 /** True when `value` has the shape of a FrameRef; says nothing about whether it is still valid. */
@@ -51,6 +88,6 @@ export function isFrameRef(value: unknown): value is FrameRef {
     Number.isInteger(v.bottleId) &&
     Number.isInteger(v.width) &&
     Number.isInteger(v.height) &&
-    (v.pixelFormat === 'Mono8' || v.pixelFormat === 'RGB8')
+    isPixelFormat(v.pixelFormat)
   );
 }

@@ -2,7 +2,7 @@
  * Inspecting one frame against a taught reference on the native inspection threads.
  * The pixels never leave the pool: only the frame's slot, generation and size cross to C++.
  */
-import { channelsOf, type FrameRef } from '../frames/frame-ref';
+import { bytesPerPixel, referenceFormatOf, type FrameRef } from '../frames/frame-ref';
 import type { FramePool } from '../frames/frame-pool';
 import type { NativeDefect, NativeInspectResult, NativeInspector } from '../native/types';
 import { InspectionError, errorCode, errorMessage } from '../util/errors';
@@ -68,8 +68,9 @@ export function inspectFrame(
       failed('INVALID_INPUT', `frame belongs to line ${frame.line}, the pool is line ${pool.lineId}`),
     );
   }
+  // Bayer frames are compared with a colour (RGB8) reference, Mono16 with a grey (Mono8) one.
   const sameSize = frame.width === reference.width && frame.height === reference.height &&
-    frame.pixelFormat === reference.pixelFormat;
+    referenceFormatOf(frame.pixelFormat) === reference.pixelFormat;
   if (!sameSize) {
     return Promise.resolve(
       failed(
@@ -104,8 +105,8 @@ export function inspectFrame(
     let queued: boolean;
     try {
       queued = inspector.inspect(
-        frame.slot, frame.generation, frame.width, frame.height, channelsOf(frame.pixelFormat),
-        reference.native, params, onResult,
+        frame.slot, frame.generation, frame.width, frame.height, bytesPerPixel(frame.pixelFormat),
+        reference.native, { ...params, pixelFormat: frame.pixelFormat }, onResult,
       );
     } catch (err) {
       const code = errorCode(err);

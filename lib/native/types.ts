@@ -51,6 +51,12 @@ export interface InspectOptions {
   minAreaPx: number;
   /** Largest shift searched when aligning to the reference, as a fraction of the working width. */
   maxShift: number;
+  /**
+   * The frame's raw layout (a PixelFormat name). Bayer*8 is demosaicked and Mono16 scaled by 1/256
+   * on the inspection thread before the frame is compared with the (RGB8 / Mono8) reference.
+   * Without it the frame is Mono8 or RGB8 as its bytes per pixel say.
+   */
+  pixelFormat?: string;
 }
 
 export interface NativeDefect {
@@ -69,10 +75,11 @@ export interface NativeInspector {
   /**
    * Queue one frame. The slot is pinned while the job runs. Returns false (and never calls back)
    * when the queue is full. Errors passed to the callback carry a code: FRAME_EXPIRED,
-   * SIZE_MISMATCH, CLOSED.
+   * SIZE_MISMATCH (size, bytes per pixel or colour differ from the reference), CLOSED.
+   * `bytesPerPixel` is what the pool holds per pixel (the write's `channels`).
    */
   inspect(
-    slot: number, generation: number, width: number, height: number, channels: number,
+    slot: number, generation: number, width: number, height: number, bytesPerPixel: number,
     reference: NativeReference, options: InspectOptions,
     callback: (err: (Error & { code?: string }) | null, result?: NativeInspectResult) => void,
   ): boolean;

@@ -121,18 +121,31 @@ std::unique_ptr<JobResult> InspectorCore::Execute(const InspectJob& job) {
   SlotPin pin(*pool_, job.slot);
 
   const ReferenceModel& ref = *job.reference;
-  if (frame.width != job.width || frame.height != job.height || frame.channels != job.channels ||
-      frame.width != ref.width || frame.height != ref.height || frame.channels != ref.channels) {
+  const char* format_name = RawFormatName(job.format);
+  if (frame.channels != BytesPerPixel(job.format) || job.channels != frame.channels) {
     result->error_code = code::kSizeMismatch;
-    result->error_message = "frame is " + SizeText(frame.width, frame.height, frame.channels) +
-                            " (announced " + SizeText(job.width, job.height, job.channels) +
+    result->error_message = "frame holds " + std::to_string(frame.channels) +
+                            " bytes a pixel (announced " + std::to_string(job.channels) + "), " +
+                            format_name + " has " + std::to_string(BytesPerPixel(job.format));
+    return result;
+  }
+  const int channels = InspectedChannels(job.format);
+  if (frame.width != job.width || frame.height != job.height ||
+      frame.width != ref.width || frame.height != ref.height || channels != ref.channels) {
+    result->error_code = code::kSizeMismatch;
+    result->error_message = "frame is " + SizeText(frame.width, frame.height, channels) + " " +
+                            format_name + " (announced " +
+                            SizeText(job.width, job.height, channels) +
                             "), the reference was taught at " +
                             SizeText(ref.width, ref.height, ref.channels);
     return result;
   }
 
   try {
-    const ImageView view{frame.data, frame.width, frame.height, frame.channels};
+    // Bayer and Mono16 become RGB8 / Mono8 here, on the inspection thread; the pool keeps the
+    // frame as it came.
+    const cv::Mat image = ToInspectable(frame.data, frame.width, frame.height, job.format);
+    const ImageView view{image.ptr<uint8_t>(), image.cols, image.rows, image.channels()};
     result->outcome = InspectImage(ref, view, job.settings);
   } catch (const NativeFailure& failure) {
     result->error_code = failure.code();

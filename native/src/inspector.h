@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "demosaic.h"
 #include "frame_pool.h"
 #include "kernels.h"
 #include "reference.h"
@@ -28,7 +29,8 @@ struct InspectJob {
   uint64_t generation = 0;
   int width = 0;
   int height = 0;
-  int channels = 0;
+  int channels = 0;  // bytes per pixel in the pool, as announced by the caller
+  RawFormat format = RawFormat::kRgb8;  // converted to RGB8 / Mono8 on the inspection thread
   std::shared_ptr<const ReferenceModel> reference;
   InspectSettings settings;
 };

@@ -116,7 +116,7 @@ void InspectorWrap::JobEnded(Napi::Env env) {
   }
 }
 
-// inspect(slot, generation, width, height, channels, reference, options, callback) → boolean
+// inspect(slot, generation, width, height, bytesPerPixel, reference, options, callback) → boolean
 Napi::Value InspectorWrap::Inspect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) ThrowError(env, code::kClosed, "the inspector is closed");
@@ -141,6 +141,19 @@ Napi::Value InspectorWrap::Inspect(const Napi::CallbackInfo& info) {
       job.settings.max_shift < 0 || job.settings.max_shift > 0.5) {
     ThrowError(env, code::kInvalidInput,
                "threshold must be > 0, minAreaPx ≥ 0 and maxShift 0..0.5");
+  }
+  // options.pixelFormat names the frame's raw layout; without it the frame is Mono8 or RGB8 as
+  // its channels say (bytes per pixel and channels are then the same).
+  Napi::Value format = options.Get("pixelFormat");
+  if (format.IsString()) {
+    const std::string name = format.As<Napi::String>().Utf8Value();
+    if (!ParseRawFormat(name, &job.format)) {
+      ThrowError(env, code::kInvalidInput, "options.pixelFormat " + name + " is not supported");
+    }
+  } else if (!format.IsUndefined()) {
+    ThrowError(env, code::kInvalidInput, "options.pixelFormat must be a string");
+  } else {
+    job.format = job.channels == 1 ? RawFormat::kMono8 : RawFormat::kRgb8;
   }
 
   const uint64_t id = next_job_id_++;

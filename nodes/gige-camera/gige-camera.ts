@@ -14,8 +14,11 @@ import { ThrottledStatus } from '../shared/status';
 const SOURCES = ['replay', 'gige'] as const;
 /** Pixel formats the node may ask a GigE camera for; blank keeps the camera's own. */
 const GIGE_PIXEL_FORMATS = ['Mono8', 'Mono16', 'BayerRG8', 'BayerGB8', 'BayerGR8', 'BayerBG8', 'RGB8'] as const;
-/** Formats whose frames are handed on to inspection (lib/camera/gige.ts); others are counted as missed. */
-const PASSED_ON_FORMATS = ['Mono8', 'RGB8'];
+/**
+ * Formats whose frames are handed on to inspection (lib/camera/gige.ts): every one the node can ask
+ * for. A camera left at a format of its own outside this list has its triggers counted as missed.
+ */
+const PASSED_ON_FORMATS: readonly string[] = GIGE_PIXEL_FORMATS;
 const CAMERA_BY = ['serial', 'userId', 'address'] as const;
 const TRIGGER_MODES = ['continuous', 'software', 'hardware'] as const;
 const TRIGGER_EDGES = ['rising', 'falling'] as const;

@@ -1,4 +1,4 @@
-import { isFrameRef, type PixelFormat } from '../../lib/frames/frame-ref';
+import { isFrameRef, referenceFormatOf, type ReferenceFormat } from '../../lib/frames/frame-ref';
 import { DEFAULT_INSPECT_PARAMS, inspectFrame, validateInspectParams, type InspectParams } from '../../lib/inspection/inspect-frame';
 import { teachFromFolder, type TaughtReference } from '../../lib/inspection/reference';
 import type { InspectionResult } from '../../lib/inspection/types';
@@ -40,10 +40,11 @@ export = function register(RED: NodeAPI): void {
     const teachFolder = resolveFolder(RED, str(def, 'teachFolder'));
     const resize = width > 0 && height > 0 ? { width, height } : undefined;
 
-    // One reference per pixel format: colour is taught before the line starts, grey when the first
-    // grey frame arrives (frames of that format are uncertain until it is ready).
-    const references = new Map<PixelFormat, TaughtReference>();
-    const teach = (pixelFormat: PixelFormat): Promise<TaughtReference> => {
+    // One colour (RGB8) and one grey (Mono8) reference: RGB8 and Bayer frames are compared with the
+    // colour one, Mono8 and Mono16 frames with the grey one. Colour is taught before the line
+    // starts, grey when the first grey frame arrives (grey frames are uncertain until it is ready).
+    const references = new Map<ReferenceFormat, TaughtReference>();
+    const teach = (pixelFormat: ReferenceFormat): Promise<TaughtReference> => {
       view.show('busy', RED._('inspect.status.teaching'));
       const taught = teachFromFolder(teachFolder, { resize, pixelFormat });
       taught.then(
@@ -59,7 +60,7 @@ export = function register(RED: NodeAPI): void {
       );
       return taught;
     };
-    const teaching = new Set<PixelFormat>(['RGB8']);
+    const teaching = new Set<ReferenceFormat>(['RGB8']);
     line.waitFor(teach('RGB8'));
 
     this.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
@@ -87,11 +88,12 @@ export = function register(RED: NodeAPI): void {
             result.error?.code);
         }
       };
-      const reference = references.get(frame.pixelFormat);
+      const referenceFormat = referenceFormatOf(frame.pixelFormat);
+      const reference = references.get(referenceFormat);
       if (!reference) {
-        if (!teaching.has(frame.pixelFormat)) {
-          teaching.add(frame.pixelFormat);
-          teach(frame.pixelFormat).catch(() => undefined);
+        if (!teaching.has(referenceFormat)) {
+          teaching.add(referenceFormat);
+          teach(referenceFormat).catch(() => undefined);
         }
         finish(failed(frame, 'NOT_TAUGHT', RED._('inspect.errors.notTaught')));
         return;
