@@ -19,6 +19,7 @@
         'native/src/inspector_wrap.cc',
         'native/src/teach_worker.cc',
         'native/src/gige_config.cc',
+        'native/src/gige_discovery.cc',
         'native/src/gige_camera.cc',
         'native/src/gige_wrap.cc',
       ],

@@ -5,7 +5,9 @@
 #include <string>
 
 #include "failure.h"
+#include "gerror_holder.h"
 #include "gige_config.h"
+#include "gige_discovery.h"
 
 namespace bottle {
 
@@ -27,15 +29,6 @@ gpointer SlotCookie(uint32_t slot) { return reinterpret_cast<gpointer>(static_ca
 uint32_t SlotOf(ArvBuffer* buffer) {
   return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(arv_buffer_get_user_data(buffer)) - 1);
 }
-
-struct GErrorHolder {
-  GError* error = nullptr;
-  ~GErrorHolder() { g_clear_error(&error); }
-  GError** out() {
-    g_clear_error(&error);
-    return &error;
-  }
-};
 
 }  // namespace
 

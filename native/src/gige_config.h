@@ -1,31 +1,19 @@
-// Aravis-facing helpers of the GigE camera: discovery, finding a camera, applying features and
-// reading back what the camera accepted.
+// Aravis-facing helpers of the GigE camera: applying features and reading back what the camera
+// accepted (finding cameras is in gige_discovery.h).
 //
-// Threads. ListDevices()/ResolveTarget() may run on any thread (a libuv worker for discover(), a
-// camera thread for open()); Aravis keeps its device list in process-wide state, so every call
-// that touches it holds ArvRegistryMutex(). The functions taking an ArvCamera run only on the
-// thread that owns that camera (see gige_camera.h). Failures are NativeFailure with a code from
+// Threads. The functions taking an ArvCamera run only on the thread that owns that camera (see
+// gige_camera.h). Failures are NativeFailure with a code from
 // gige_types.h and a message naming the feature, the value and what the camera allows.
 #pragma once
 
 #include <arv.h>
 
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "gige_types.h"
 
 namespace bottle {
-
-std::mutex& ArvRegistryMutex();
-
-// Every camera Aravis finds (GigE Vision and others). With `read_user_ids`, each GigE Vision
-// camera is briefly opened to read its user-defined name.
-std::vector<GigeDeviceInfo> ListDevices(bool read_user_ids);
-
-// The IP address to open for `target`; throws CAMERA_NOT_FOUND naming what was searched.
-std::string ResolveTarget(const GigeTarget& target);
 
 // Sets every requested feature (in an order cameras accept), then reads them all back.
 // Throws INVALID_CONFIG before writing a value the camera does not allow.

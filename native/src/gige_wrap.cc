@@ -7,6 +7,7 @@
 #include "addon.h"
 #include "errors.h"
 #include "gige_config.h"
+#include "gige_discovery.h"
 #include "pool_wrap.h"
 
 namespace bottle {
