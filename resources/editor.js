@@ -130,9 +130,21 @@
             };
         }
 
+        /**
+         * The palette label, node label (its name, else the palette label) and port labels every
+         * flow node of the package shows, from its catalogue.
+         */
+        const labels = {
+            paletteLabel: function () { return this._(type + '.paletteLabel'); },
+            label: function () { return this.name || this._(type + '.paletteLabel'); },
+            inputLabels: function () { return this._(type + '.label.input'); },
+            outputLabels: function () { return this._(type + '.label.output'); },
+        };
+
         return {
             t: t,
             fail: fail,
+            labels: labels,
             numberRule: numberRule,
             rangeRule: rangeRule,
             current: current,
